@@ -1,0 +1,15 @@
+"""hipkit: research and outcomes analysis for hip-abductor strengthening programmes.
+
+The public API, explicitly listed:
+
+- :func:`clean` cleans raw study and clinic exports into one tidy long table
+  (:class:`CleanResult` with ``.data``, ``.quarantine``, ``.log``).
+- :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
+"""
+
+__version__ = "0.1.0"
+
+from .clean import CleanResult, clean, clean_schema
+from .registry import Measure, Registry, load_registry
+
+__all__ = ["__version__", "clean", "CleanResult", "clean_schema", "load_registry", "Registry", "Measure"]

@@ -1,0 +1,115 @@
+"""Derived columns: normalised strength, change from baseline, limb symmetry, responders.
+
+All derivations read the registry: which measures exist, their direction and their MCID.
+
+Columns added (for each outcome measure ``m`` present in the data)
+
+- ``hip_abd_strength_nkg``: strength / body mass (N/kg); ``hip_abd_torque_nmkg``: strength x lever
+  arm / body mass (N*m/kg) where a lever arm is recorded. Body mass missing at a visit is taken
+  from the participant's baseline (or first) measurement.
+- ``m_change``: value minus the same participant's (and side's) week-0 value.
+- ``m_pct_change``: 100 x change / baseline (missing when the baseline is 0).
+- ``m_lsi``: limb symmetry index for per-side measures, where both sides were measured at the
+  visit: 100 x involved / uninvolved when the involved limb is known, else 100 x weaker / stronger.
+- ``m_responder``: the change reaches the registry's MCID in the direction of improvement
+  (only measures with a published MCID; missing at baseline and where the change is missing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..registry import Registry
+from .audit import AuditLog
+
+__all__ = ["derive"]
+
+
+def derive(data: pd.DataFrame, registry: Registry, log: AuditLog) -> pd.DataFrame:
+    """Add the derived columns described in the module docstring; return the table."""
+    data = data.copy()
+    if "hip_abd_strength_n" in data.columns and "body_mass_kg" in data.columns:
+        mass = _first_per_participant(data, "body_mass_kg")
+        carried = data["body_mass_kg"].isna() & mass.notna() & data["hip_abd_strength_n"].notna()
+        log.count("derivations", "body mass carried from the participant's baseline", int(carried.sum()))
+        data["hip_abd_strength_nkg"] = data["hip_abd_strength_n"] / mass
+        log.count("derivations", "hip_abd_strength_nkg computed", int(data["hip_abd_strength_nkg"].notna().sum()))
+        if "lever_arm_m" in data.columns:
+            lever = _first_per_participant(data, "lever_arm_m")
+            data["hip_abd_torque_nmkg"] = data["hip_abd_strength_n"] * lever / mass
+            log.count("derivations", "hip_abd_torque_nmkg computed", int(data["hip_abd_torque_nmkg"].notna().sum()))
+    outcomes = [m for m in registry if m.kind in ("outcome", "derived") and m.name in data.columns]
+    side_key = pd.Series("", index=data.index, dtype="object")
+    for col in ("side", "limb"):
+        if col in data.columns:
+            side_key = side_key + "|" + data[col].astype("object").fillna("")
+    base_mask = data["visit_week"] == 0
+    keys = pd.DataFrame({"pid": data["participant_id"].to_numpy(), "side": side_key.to_numpy()}, index=data.index)
+    new_cols: dict[str, pd.Series] = {}
+    if outcomes:
+        base = data.loc[base_mask, [m.name for m in outcomes]].copy()
+        base["pid"] = keys.loc[base_mask, "pid"]
+        base["side"] = keys.loc[base_mask, "side"]
+        base = base.drop_duplicates(["pid", "side"]).set_index(["pid", "side"])
+        idx = pd.MultiIndex.from_frame(keys)
+        for m in outcomes:
+            b = base[m.name].reindex(idx).to_numpy(dtype=float)
+            v = data[m.name].to_numpy(dtype=float)
+            change = v - b
+            new_cols[f"{m.name}_change"] = change
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new_cols[f"{m.name}_pct_change"] = np.where(b != 0, 100.0 * change / b, np.nan)
+            if m.mcid is not None:
+                improve = m.improvement_sign * change
+                resp = pd.array(improve >= m.mcid - 1e-9, dtype="boolean")
+                resp[np.isnan(change) | base_mask.to_numpy()] = pd.NA
+                new_cols[f"{m.name}_responder"] = resp
+                log.count("derivations", f"{m.name}_responder computed", int((~np.isnan(change) & ~base_mask.to_numpy()).sum()))
+    for k, v in new_cols.items():
+        data[k] = v
+    if "side" in data.columns or "limb" in data.columns:
+        for m in outcomes:
+            if not m.per_side:
+                continue
+            data[f"{m.name}_lsi"] = _lsi(data, m.name)
+            log.count("derivations", f"{m.name}_lsi computed", int(data[f"{m.name}_lsi"].notna().sum()))
+    return data
+
+
+def _first_per_participant(data: pd.DataFrame, col: str) -> pd.Series:
+    """``col`` filled from the participant's earliest non-missing value (baseline first)."""
+    order = data[["participant_id", "visit_week", col]].dropna(subset=[col])
+    order = order.sort_values(["participant_id", "visit_week"], kind="stable")
+    first = order.drop_duplicates("participant_id").set_index("participant_id")[col]
+    return data[col].fillna(data["participant_id"].map(first))
+
+
+def _lsi(data: pd.DataFrame, col: str) -> np.ndarray:
+    """LSI per (participant, visit): involved/uninvolved when the limb is known, else weaker/stronger."""
+    key = pd.MultiIndex.from_frame(data[["participant_id", "visit_week"]])
+    out = np.full(len(data), np.nan)
+    for by, num, den in (("side", None, None), ("limb", "involved", "uninvolved")):
+        if by not in data.columns:
+            continue
+        rows = data[["participant_id", "visit_week", by, col]].dropna(subset=[by, col])
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index=["participant_id", "visit_week"], columns=by, values=col, aggfunc="first")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if num is None:
+                if not {"left", "right"} <= set(wide.columns):
+                    continue
+                lsi = 100.0 * np.minimum(wide["left"], wide["right"]) / np.maximum(wide["left"], wide["right"])
+            else:
+                if not {num, den} <= set(wide.columns):
+                    continue
+                lsi = 100.0 * wide[num] / wide[den]
+        vals = pd.Series(lsi, index=wide.index).reindex(key).to_numpy(dtype=float)
+        out = np.where(np.isnan(vals), out, vals)  # the limb-based index, computed last, wins
+    sided = np.zeros(len(data), dtype=bool)
+    for by in ("side", "limb"):
+        if by in data.columns:
+            sided |= data[by].notna().to_numpy()
+    out[~sided] = np.nan
+    return out

@@ -1,0 +1,93 @@
+"""Duplicate records: exact copies removed and counted; conflicting ones quarantined, all of them.
+
+Records that share a key (participant, visit, side) are
+
+- *exact duplicates* when every canonical value is the same: the first is kept, the others are
+  removed and counted (``duplicates_removed``);
+- *complementary* when no column holds two different values (say, strength from one file and pain
+  from another): they are combined into one row; every record still counts as clean;
+- *conflicting* when any column holds two different values: every record of the key is
+  quarantined with the conflicting column(s), since hipkit cannot know which is right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._glossary import QuarantineReason as R
+from .audit import AuditLog, Quarantine
+
+__all__ = ["resolve_duplicates"]
+
+_KEY = ["participant_id", "visit_week", "side"]
+_NOT_CONTENT = {"source_file", "source_line", "days_from_baseline", "out_of_window", "__side_key"}
+
+
+def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tuple[pd.DataFrame, dict]:
+    """Remove exact duplicates, quarantine conflicts, combine complementary records.
+
+    Returns
+    -------
+    data : DataFrame
+        One row per key.
+    counts : dict
+        ``duplicates_removed``, ``conflicting_records``, ``combined_records`` (records merged into
+        another), and ``duplicate_lines`` (the origins of the removed copies, first 1,000).
+    """
+    content = [c for c in data.columns if c not in _NOT_CONTENT and not c.endswith("__raw")]
+    exact = data.duplicated(subset=content, keep="first").to_numpy()
+    counts = {"duplicates_removed": int(exact.sum())}
+    if exact.any():
+        removed = data.loc[exact, ["source_file", "source_line"]].head(1000)
+        counts["duplicate_lines"] = [f"{f}:{int(line)}" for f, line in removed.itertuples(index=False)]
+    data = data.loc[~exact]
+    log.count("duplicates", "exact duplicates removed", counts["duplicates_removed"])
+    key = data[_KEY].astype("object").where(data[_KEY].notna(), "\x00")
+    shared = key.duplicated(keep=False).to_numpy()
+    counts["conflicting_records"] = 0
+    counts["combined_records"] = 0
+    if not shared.any():
+        return data, counts
+    multi = data.loc[shared]
+    mkey = key.loc[shared]
+    gid = mkey.groupby(_KEY, sort=False, dropna=False).ngroup().to_numpy()
+    value_cols = [c for c in content if c not in _KEY]
+    conflict_cols: dict[int, list[str]] = {}
+    for col in value_cols:
+        nun = multi[col].groupby(gid).nunique(dropna=True)
+        for g in nun.index[nun.to_numpy() > 1]:
+            conflict_cols.setdefault(int(g), []).append(col)
+    bad = np.isin(gid, list(conflict_cols))
+    if bad.any():
+        sub = multi.loc[bad]
+        cols = pd.Series([", ".join(conflict_cols[int(g)]) for g in gid[bad]], index=sub.index)
+        first_col = [conflict_cols[int(g)][0] for g in gid[bad]]
+        raw = pd.Series(
+            [
+                "; ".join(f"{c}={_show(sub.at[i, c])}" for c in conflict_cols[int(g)])
+                for i, g in zip(sub.index, gid[bad])
+            ],
+            index=sub.index,
+        )
+        q.add(sub, np.ones(len(sub), dtype=bool), cols, raw, R.CONFLICTING_DUPLICATE, "row_removed",
+              "another record of the same participant, visit and side holds a different value",
+              check=f"unique key ({first_col[0]} ...)")
+        counts["conflicting_records"] = int(bad.sum())
+        log.count("duplicates", "conflicting records quarantined", int(bad.sum()))
+    good = multi.loc[~bad]
+    if len(good):
+        ggid = gid[~bad]
+        combined = good.groupby(ggid, sort=False).first()
+        counts["combined_records"] = int(len(good) - len(combined))
+        log.count("duplicates", "complementary records combined", counts["combined_records"])
+        data = pd.concat([data.loc[~shared], combined], ignore_index=True)
+    else:
+        data = data.loc[~shared]
+    return data, counts
+
+
+def _show(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)

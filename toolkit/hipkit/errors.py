@@ -1,0 +1,65 @@
+"""Exception and warning classes of hipkit.
+
+Every message says what went wrong, where (file, column, line), and what to do.
+"""
+
+__all__ = [
+    "HipkitError",
+    "InputError",
+    "UnreadableFileError",
+    "UnmappableFileError",
+    "RegistryError",
+    "ModelSpecError",
+    "NotSupportedError",
+    "IdentifiabilityError",
+    "DataQualityWarning",
+    "ConvergenceWarning",
+    "SingularFitWarning",
+]
+
+
+class HipkitError(Exception):
+    """Base class of every error hipkit raises on purpose."""
+
+
+class InputError(HipkitError, ValueError):
+    """The input given to hipkit cannot be used as it is."""
+
+
+class UnreadableFileError(InputError):
+    """A file cannot be read: missing, empty, of an unknown format, or corrupt."""
+
+
+class UnmappableFileError(InputError):
+    """A file was read but hipkit cannot tell which column holds what.
+
+    The message names the columns it could not map and suggests a ``--map`` file.
+    """
+
+
+class RegistryError(InputError):
+    """A measure registry (built in or user supplied) is malformed."""
+
+
+class ModelSpecError(InputError):
+    """A model formula or its data cannot be turned into a model."""
+
+
+class NotSupportedError(HipkitError, NotImplementedError):
+    """A valid request that hipkit does not support yet; the message names an alternative."""
+
+
+class IdentifiabilityError(HipkitError, ValueError):
+    """The data cannot identify the model that was asked for."""
+
+
+class DataQualityWarning(UserWarning):
+    """Something in the data deserves a look (quarantined values, unmapped columns, ...)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The optimiser did not converge."""
+
+
+class SingularFitWarning(UserWarning):
+    """A variance component is at its boundary or a correlation is at +/-1."""
