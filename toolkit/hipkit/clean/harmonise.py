@@ -340,7 +340,7 @@ def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: floa
     """
     n = len(data)
     sched = np.asarray(sorted(schedule), dtype=float)
-    week = data["visit_week"].to_numpy(dtype=float)
+    week = data["visit_week"].to_numpy(dtype=float).copy()
     days = np.full(n, np.nan)
     if "visit_date" in data.columns and data["visit_date"].notna().any():
         d = data["visit_date"]
@@ -354,12 +354,8 @@ def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: floa
             nearest = sched[np.abs(days[by_date, None] / 7.0 - sched[None, :]).argmin(axis=1)]
             week[by_date] = nearest
             log.count("visits", "week assigned from visit date", int(by_date.sum()))
-    if not np.isnan(days).all():
-        nominal = np.where(np.isnan(days), np.nan, days)
-    else:
-        nominal = days
     off_schedule = ~np.isnan(week) & ~np.isin(week, sched)
-    outside = ~np.isnan(nominal) & (np.abs(nominal - 7.0 * week) > window_days)
+    outside = ~np.isnan(days) & (np.abs(days - 7.0 * week) > window_days)
     log.count("visits", "off schedule (week not in schedule)", int(off_schedule.sum()))
     log.count("visits", f"outside the +/-{window_days:g}-day window", int((outside & ~off_schedule).sum()))
     data["visit_week"] = week

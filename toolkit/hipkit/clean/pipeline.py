@@ -292,6 +292,8 @@ def clean(
         })
         steps.update(1)
     data = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
+    if "side" not in data.columns:
+        data["side"] = pd.Series(None, index=data.index, dtype="object")
     for col in ("visit_date",):
         if col in data.columns:
             data[col] = pd.to_datetime(data[col])

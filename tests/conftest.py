@@ -1,0 +1,51 @@
+"""Shared fixtures: small raw exports written to a temporary folder."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from hipkit.errors import DataQualityWarning
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_data_quality_warnings():
+    # Cleaning messy data warns by design; tests that care assert on it explicitly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        yield
+
+
+@pytest.fixture
+def write(tmp_path):
+    """Write ``text`` to ``tmp_path/name`` (bytes or str with an encoding) and return the path."""
+
+    def _write(name: str, text, encoding: str = "utf-8") -> Path:
+        p = tmp_path / name
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_bytes(text.encode(encoding))
+        return p
+
+    return _write
+
+
+LONG_CSV = """\
+Participant ID,Group,Visit,Visit date,Side,Strength (N),VAS (mm),AKPS,Body mass (kg)
+P01,HIP,Baseline,2024-01-01,L,100,60,60,70
+P01,HIP,Baseline,2024-01-01,R,110,60,60,70
+P01,HIP,Week 2,2024-01-15,L,120,40,72,
+P01,HIP,Week 2,2024-01-15,R,121,40,72,
+P02,KNEE,Baseline,2024-02-01,L,90,70,50,80
+P02,KNEE,wk4,2024-03-04,L,95,55,55,80
+"""
+
+
+@pytest.fixture
+def long_csv(write):
+    return write("long.csv", LONG_CSV)

@@ -1,0 +1,184 @@
+"""The ``hipkit`` command line.
+
+Commands
+--------
+``hipkit clean RAW... --out CLEAN.{csv,parquet} --quarantine Q.csv --log LOG.json``
+    Clean exports into one tidy long table (exit 0 when it cleaned, even with quarantined rows;
+    exit 2 with a one-line reason when a file cannot be read or mapped).
+``hipkit measures``
+    List the outcome-measure registry (with ``--measures FILE`` for user additions).
+``hipkit demo``
+    Run the main job on the bundled data and say where the outputs are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .errors import HipkitError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def _schedule(text: str) -> list[float]:
+    try:
+        weeks = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--schedule must be weeks separated by commas, e.g. 0,2,4,6 (got {text!r})") from None
+    if not weeks:
+        raise argparse.ArgumentTypeError("--schedule needs at least one week")
+    return weeks
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hipkit",
+        description="Research and outcomes analysis for hip-abductor strengthening programmes.",
+    )
+    p.add_argument("--version", action="version", version=f"hipkit {__version__}")
+    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("clean", help="clean raw exports into one tidy long table",
+                       description="Clean study and clinic exports (CSV, Excel, Parquet, REDCap) into one "
+                                   "validated tidy long table; nothing is lost: every record ends clean, "
+                                   "quarantined or counted as a duplicate.")
+    c.add_argument("raw", nargs="+", metavar="RAW", help="raw export file(s)")
+    c.add_argument("--out", help="clean table, .csv or .parquet (default: <first input>_clean.csv here)")
+    c.add_argument("--quarantine", help="quarantine table, .csv (default: beside --out)")
+    c.add_argument("--log", help="audit log, .json (default: beside --out)")
+    c.add_argument("--map", dest="mapping", metavar="MAPPING.yml",
+                   help="mapping file for headers, visit labels and coded values")
+    c.add_argument("--schedule", type=_schedule, default=[0.0, 2.0, 4.0, 6.0],
+                   help="protocol visit weeks (default 0,2,4,6)")
+    c.add_argument("--window", type=float, default=4.0, metavar="DAYS",
+                   help="visit window in days around the scheduled day (default 4)")
+    c.add_argument("--deidentify", action="store_true",
+                   help="hash participant ids (salted) and shift dates per participant")
+    c.add_argument("--salt-file", metavar="FILE",
+                   help="salt for --deidentify (kept secret; default $HIPKIT_SALT or random)")
+    c.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
+    c.add_argument("--no-progress", action="store_true", help="no progress bars")
+    c.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    m = sub.add_parser("measures", help="list the outcome-measure registry")
+    m.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
+    m.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    d = sub.add_parser("demo", help="run the main job on the bundled data")
+    d.add_argument("--out", default="reports", help="output folder (default reports/)")
+    d.add_argument("--data", default=None, help="bundled data folder (default: datasets/ of the project)")
+    return p
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from .clean import clean
+
+    first = Path(args.raw[0])
+    out = Path(args.out) if args.out else Path(f"{first.stem}_clean.csv")
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    stem = stem[: -len("_clean")] if stem.endswith("_clean") else stem
+    quarantine = Path(args.quarantine) if args.quarantine else out.with_name(f"{stem}_quarantine.csv")
+    log = Path(args.log) if args.log else out.with_name(f"{stem}_log.json")
+    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise HipkitError(f"--out {out}: must end in .csv or .parquet")
+    if quarantine.suffix.lower() != ".csv":
+        raise HipkitError(f"--quarantine {quarantine}: must end in .csv")
+    progress = None if not args.no_progress else False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the summary below reports the same facts
+        result = clean(
+            args.raw,
+            mapping=args.mapping,
+            schedule=args.schedule,
+            window_days=args.window,
+            deidentify=args.deidentify,
+            salt=Path(args.salt_file) if args.salt_file else None,
+            measures=args.measures,
+            progress=progress,
+        )
+    result.write(out, quarantine, log)
+    if not args.quiet:
+        print(result.summary())
+        print(f"  wrote {out}, {quarantine}, {log}")
+    return EXIT_OK
+
+
+def _cmd_measures(args: argparse.Namespace) -> int:
+    from .registry import load_registry
+
+    reg = load_registry(args.measures) if args.measures else load_registry()
+    frame = reg.to_frame()
+    if args.json:
+        print(json.dumps(frame.to_dict(orient="records"), indent=2))
+    else:
+        cols = ["name", "kind", "unit", "low", "high", "direction", "mcid", "mdc"]
+        print(frame[cols].to_string(index=False, na_rep=""))
+    return EXIT_OK
+
+
+def _project_root() -> Path:
+    here = Path.cwd()
+    for p in [here, *here.parents]:
+        if (p / "datasets" / "raw").is_dir() and (p / "pyproject.toml").exists():
+            return p
+    pkg = Path(__file__).resolve().parents[2]
+    return pkg
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .clean import clean
+
+    root = _project_root()
+    raw = Path(args.data) if args.data else root / "datasets" / "raw"
+    files = [raw / "clinic_export_messy.csv", raw / "clinic_followup_long.csv"]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise HipkitError(f"bundled data not found: {', '.join(missing)}")
+    out = Path(args.out) / "demo"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = clean(files, progress=None)
+    result.write(out / "clinic_clean.csv", out / "clinic_quarantine.csv", out / "clinic_log.json")
+    print(result.summary())
+    print(f"\nReports written to {out.resolve()}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    handler = {"clean": _cmd_clean, "measures": _cmd_measures, "demo": _cmd_demo}[args.command]
+    try:
+        return handler(args)
+    except HipkitError as exc:
+        if args.debug:
+            raise
+        print(f"hipkit: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("hipkit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never show a traceback to a user without --debug
+        if args.debug:
+            raise
+        print(f"hipkit: internal error: {type(exc).__name__}: {exc}; re-run with --debug and report it",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
