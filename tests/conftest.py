@@ -5,11 +5,20 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from hipkit.errors import DataQualityWarning
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Fuzzing depth: the default keeps CI quick; HYPOTHESIS_PROFILE=deep for a long hunt by hand.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("default", max_examples=120, **_common)
+settings.register_profile("deep", max_examples=3000, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)

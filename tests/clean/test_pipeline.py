@@ -194,15 +194,20 @@ def test_identifiers_are_never_carried_even_without_deidentify(write):
     assert any("identifiers" in w for w in res.log["warnings"])
 
 
-def test_formula_like_cells_are_neutralised_in_csv_output(write, tmp_path):
-    p = write("w.csv", "ID,Group,Visit,VAS\nP1,=HYPERLINK(\"x\"),Baseline,5\nP2,@SUM(1),Baseline,-1\n")
+def test_formula_like_text_is_quarantined_and_never_written_executable(write, tmp_path):
+    p = write("w.csv", "ID,Group,Visit,VAS\nP1,=HYPERLINK(\"x\"),Baseline,5\n-P2,@SUM(1),Baseline,-1\n")
     res = hipkit.clean(p)
+    assert res.data["group"].isna().all()
+    q = res.quarantine
+    assert q.loc[q.reason == "formula_like", "raw_value"].tolist() == ['=HYPERLINK("x")', "@SUM(1)"]
     res.write(tmp_path / "o.csv", tmp_path / "q.csv")
-    out = pd.read_csv(tmp_path / "o.csv", dtype=str)
-    assert not out["group"].str.match(r"^[=+\-@]").any()
-    assert out["group"].str.startswith("'").all()
-    q = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
-    assert q.loc[0, "raw_value"] == "'-1"  # VAS -1 is out of range, and escaped in the CSV
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    qq = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
+    for frame in (out, qq):
+        for col in frame.columns:
+            assert not frame[col].str.match(r"^[=+\-@]").any(), col
+    assert "'-P2" in set(out["participant_id"])
+    assert "'=HYPERLINK(\"x\")" in set(qq["raw_value"])
 
 
 def test_redcap_export_with_mapping_for_coded_sex(write):
@@ -252,3 +257,39 @@ def test_every_input_line_ends_clean_quarantined_or_duplicate(long_csv, write):
     assert clean | quar | dups == lines
     assert not (clean & quar) and not (clean & dups) and not (quar & dups)
     assert accounting_balances(res)
+
+
+def test_redcap_repeating_instrument_rows_are_quarantined_without_hiding_the_event_row(write):
+    p = write("r.csv", "record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,nprs,akps\n"
+                       "R1,week_2_arm_1,,,4,75\nR1,week_2_arm_1,pain_diary,1,5,\nR1,week_2_arm_1,pain_diary,2,3,\n")
+    res = hipkit.clean(p)
+    assert res.data[["pain_nprs", "akps"]].values.tolist() == [[4, 75]]
+    assert res.quarantine["reason"].tolist() == ["repeated_instrument", "repeated_instrument"]
+
+
+def test_participant_level_values_are_carried_to_every_visit(write):
+    p = write("r.csv", "ID,Visit,Sex,Group,VAS\nP1,Baseline,F,HIP,5\nP1,Week 2,,,4\n")
+    d = hipkit.clean(p).data
+    assert d["sex"].tolist() == ["female", "female"] and d["group"].tolist() == ["HIP", "HIP"]
+
+
+def test_wide_counts_are_per_cell_not_per_side_record(write):
+    p = write("w.csv", "ID,Pain wk0,HipAbd_L_0wk (lb),HipAbd_R_0wk (lb)\n p1,n/a,100,110\n")
+    log = hipkit.clean(p).log["counts"]
+    assert log["missing_tokens"] == {"pain_vas: 'n/a'": 1}
+    assert log["ids"] == {"normalised (spaces or case changed)": 1}
+    assert log["unit_conversions"] == {"hip_abd_strength_n: lb -> N (x4.44822)": 2}
+
+
+def test_a_unit_written_in_the_cell_is_logged(write):
+    p = write("w.csv", "ID,Visit,Strength (lb)\nP1,Baseline,150 N\n")
+    res = hipkit.clean(p)
+    assert res.data["hip_abd_strength_n"].tolist() == [150.0]
+    assert list(res.log["counts"]["units_in_cells"].values()) == [1]
+
+
+def test_conflicts_show_the_raw_cells(write):
+    p = write("c.csv", "ID;Visit;HHD abduction (kg)\nP1;Baseline;9,2\nP1;Baseline;9,5\n")
+    q = hipkit.clean(p).quarantine
+    assert q["raw_value"].tolist() == ["9,2", "9,5"]
+    assert q["column"].tolist() == ["HHD abduction (kg)", "HHD abduction (kg)"]

@@ -38,6 +38,7 @@ class QuarantineReason(str, Enum):
     UNRECOGNISED_VISIT = "unrecognised_visit"
     NO_MEASUREMENTS = "no_measurements"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
+    REPEATED_INSTRUMENT = "repeated_instrument"
     SCHEMA = "schema"
 
     def __str__(self) -> str:

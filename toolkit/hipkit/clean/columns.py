@@ -211,6 +211,8 @@ def _role_from_mapping(raw: str, spec: Any, registry: Registry, origin: str) -> 
 
 def _role_from_header(raw: str, registry: Registry, redcap: bool) -> ColumnRole:
     norm = normalise_label(raw)
+    if redcap and raw.strip().lower() == "redcap_repeat_instrument":
+        return ColumnRole(raw, "key", "repeat_instrument")
     if redcap and _REDCAP_BOOKKEEPING.match(raw.strip().lower()):
         return ColumnRole(raw, "ignore")
     if not norm:

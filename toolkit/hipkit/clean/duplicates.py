@@ -35,12 +35,13 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         ``duplicates_removed``, ``conflicting_records``, ``combined_records`` (records merged into
         another), and ``duplicate_lines`` (the origins of the removed copies, first 1,000).
     """
-    content = [c for c in data.columns if c not in _NOT_CONTENT and not c.endswith("__raw")]
+    content = [c for c in data.columns if c not in _NOT_CONTENT and not c.endswith("__raw") and c != "__slice"]
     exact = data.duplicated(subset=content, keep="first").to_numpy()
     counts = {"duplicates_removed": int(exact.sum())}
     if exact.any():
         removed = data.loc[exact, ["source_file", "source_line"]].head(1000)
-        counts["duplicate_lines"] = [f"{f}:{int(line)}" for f, line in removed.itertuples(index=False)]
+        counts["duplicate_lines"] = list(dict.fromkeys(
+            f"{f}:{int(line)}" for f, line in removed.itertuples(index=False)))
     data = data.loc[~exact]
     log.count("duplicates", "exact duplicates removed", counts["duplicates_removed"])
     key = data[_KEY].astype("object").where(data[_KEY].notna(), "\x00")
@@ -63,11 +64,14 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         sub = multi.loc[bad]
         cols = pd.Series([", ".join(conflict_cols[int(g)]) for g in gid[bad]], index=sub.index)
         first_col = [conflict_cols[int(g)][0] for g in gid[bad]]
+        def shown(i, c):
+            raw_col = f"{c}__raw"
+            if raw_col in sub.columns and pd.notna(sub.at[i, raw_col]):
+                return str(sub.at[i, raw_col])
+            return _show(sub.at[i, c])
+
         raw = pd.Series(
-            [
-                "; ".join(f"{c}={_show(sub.at[i, c])}" for c in conflict_cols[int(g)])
-                for i, g in zip(sub.index, gid[bad])
-            ],
+            ["; ".join(shown(i, c) for c in conflict_cols[int(g)]) for i, g in zip(sub.index, gid[bad])],
             index=sub.index,
         )
         q.add(sub, np.ones(len(sub), dtype=bool), cols, raw, R.CONFLICTING_DUPLICATE, "row_removed",

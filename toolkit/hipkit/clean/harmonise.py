@@ -19,6 +19,8 @@ from .audit import AuditLog, Quarantine
 from .columns import Mapping, parse_visit_label
 
 __all__ = [
+    "fill_participant_level",
+    "first_of_cell",
     "parse_numbers",
     "harmonise_file",
     "harmonise_ids",
@@ -99,16 +101,31 @@ def _unit_factors(measure, units: pd.Series) -> tuple[np.ndarray, np.ndarray, di
     return factors, (labels[codes] if len(uniques) else np.full(len(units), "", dtype=object)), dict(enumerate(uniques))
 
 
+def first_of_cell(rec: pd.DataFrame, name: str | None, headers: dict | None) -> np.ndarray:
+    """True for the first record of each raw cell (wide files repeat a cell on each side's record).
+
+    Counts in the log are per cell of the input; with ``name`` None, per line.
+    """
+    if "__slice" not in rec.columns or not headers or len(headers) <= 1:
+        return np.ones(len(rec), dtype=bool)
+    if name is None:
+        return ~rec.duplicated(["source_line"]).to_numpy()
+    col = pd.Series(rec["__slice"].map(lambda s: headers.get(int(s), {}).get(name, "")), index=rec.index)
+    return ~pd.DataFrame({"l": rec["source_line"], "c": col}).duplicated().to_numpy()
+
+
 def _measure_column(
-    rec: pd.DataFrame, name: str, registry: Registry, decimal: str, q: Quarantine, log: AuditLog
+    rec: pd.DataFrame, name: str, registry: Registry, decimal: str, q: Quarantine, log: AuditLog,
+    once: np.ndarray,
 ) -> np.ndarray:
     m = registry[name]
     raw = rec[name]
     values, status, inline_unit, token = parse_numbers(raw, decimal, registry.missing_tokens)
-    for tok, cnt in pd.Series(token[status == "missing"]).value_counts().items():
+    missing = (status == "missing") & once
+    for tok, cnt in pd.Series(token[missing]).value_counts().items():
         if tok != "":
             log.count("missing_tokens", f"{name}: {tok!r}", cnt)
-    log.count("missing_values", name, int((status == "missing").sum()))
+    log.count("missing_values", name, int(missing.sum()))
     messages = {
         "not_a_number": (R.NOT_A_NUMBER, f"{name}: not a number; value set to missing"),
         "ambiguous_decimal": (
@@ -128,6 +145,9 @@ def _measure_column(
     units = units.fillna("")
     factors, labels, _ = _unit_factors(m, units)
     has_value = ~np.isnan(values)
+    in_cell = has_value & (inline_unit != None) & once  # noqa: E711
+    for u, cnt in pd.Series(inline_unit[in_cell]).map(normalise_label).value_counts().items():
+        log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
     unknown = has_value & np.isnan(factors)
     n = q.add(
         rec, unknown, name, raw.astype("str") + " [unit: " + units.astype("str") + "]",
@@ -137,7 +157,7 @@ def _measure_column(
     log.count("values_quarantined", f"{name}: unknown_unit", n)
     values = np.where(unknown, np.nan, values * np.where(np.isnan(factors), 1.0, factors))
     # Record each conversion actually applied, with its count.
-    conv = has_value & ~unknown
+    conv = has_value & ~unknown & once
     if conv.any():
         lab = pd.Series(labels[conv]).value_counts()
         for spelling, cnt in lab.items():
@@ -149,11 +169,12 @@ def _measure_column(
     return values
 
 
-def harmonise_ids(rec: pd.DataFrame, q: Quarantine, log: AuditLog) -> np.ndarray:
+def harmonise_ids(rec: pd.DataFrame, q: Quarantine, log: AuditLog, once: np.ndarray | None = None) -> np.ndarray:
     """Trim, upper-case and remove inner spaces of participant ids; mark empty ids for removal."""
     raw = rec["participant_id"].astype("str").fillna("")
     clean = raw.str.replace(_WS, "", regex=True).str.upper()
-    log.count("ids", "normalised (spaces or case changed)", int((clean != raw).sum()))
+    once = np.ones(len(rec), dtype=bool) if once is None else once
+    log.count("ids", "normalised (spaces or case changed)", int(((clean != raw).to_numpy() & once).sum()))
     empty = (clean == "").to_numpy() | rec["participant_id"].isna().to_numpy()
     rec["participant_id"] = clean.where(~empty, None)
     q.add(rec, empty, "participant_id", raw, R.MISSING_ID, "row_removed", "no participant id")
@@ -219,7 +240,9 @@ def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) ->
             parts = u[rest].str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$").astype(float)
             day_first = bool((parts[0] > 12).any())
             month_first = bool((parts[1] > 12).any())
-            if day_first != month_first:
+            if parts[0].isna().all():
+                pass  # no d/m/y dates: whatever failed is simply unreadable (bad_date below)
+            elif day_first != month_first:
                 f = "%d/%m/%Y" if day_first else "%m/%d/%Y"
                 norm = u[rest].str.replace(r"[.\-]", "/", regex=True)
                 parsed.loc[rest] = pd.to_datetime(norm, format=f, errors="coerce")
@@ -237,7 +260,7 @@ def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) ->
 
 
 def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quarantine,
-                log: AuditLog) -> np.ndarray:
+                log: AuditLog, once: np.ndarray) -> np.ndarray:
     drop = np.zeros(len(rec), dtype=bool)
     for col, vocab in (("sex", "sex"), ("side", "side"), ("affected_side", "side")):
         if col not in rec.columns:
@@ -271,9 +294,8 @@ def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quar
         else:
             q.add(rec, bad, col, raw, R.UNKNOWN_CATEGORY, "value_set_missing",
                   f"{col} value not recognised; map it in the mapping file's values: section")
-        log.count("values_quarantined", f"{col}: unknown_category", int(bad.sum()))
         changed = (canon != None) & (canon != raw.to_numpy(dtype=object))  # noqa: E711
-        log.count("categories", f"{col} normalised", int(changed.sum()))
+        log.count("categories", f"{col} normalised", int((changed & once).sum()))
         rec[col] = pd.Series(np.where(canon == None, None, canon), index=rec.index, dtype="object")  # noqa: E711
     for col in ("group", "site", "discharge_reason"):
         if col in rec.columns:
@@ -282,7 +304,16 @@ def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quar
             if user:
                 s = s.map(lambda v: user.get(v.lower(), v))
             blank = s.str.lower().isin(registry.missing_tokens)
-            rec[col] = s.where(~blank, None).astype("object")
+            formula = s.str.startswith(_FORMULA).to_numpy() & ~blank.to_numpy()
+            q.add(rec, formula, col, rec[col], R.FORMULA_LIKE, "value_set_missing",
+                  f"{col}: formula-like text (starts with =, + or @); value set to missing")
+            rec[col] = s.where(~blank & ~formula, None).astype("object")
+    if "repeat_instrument" in rec.columns:
+        rep = rec["repeat_instrument"].astype("str").fillna("").str.strip() != ""
+        q.add(rec, rep.to_numpy(), "redcap_repeat_instrument", rec["repeat_instrument"], R.REPEATED_INSTRUMENT,
+              "row_removed", "REDCap repeating-instrument rows are not supported yet; export the repeating "
+              "instrument separately, one row per visit")
+        drop |= rep.to_numpy()
     return drop
 
 
@@ -294,14 +325,17 @@ def harmonise_file(rec: pd.DataFrame, registry: Registry, mapping: Mapping, deci
     ``visit_is_week`` says that the visit column's header names weeks ("Week", "wk"), so bare
     numbers in it are weeks; under any other header bare numbers are ambiguous.
     """
-    drop = harmonise_ids(rec, q, log)
+    headers = q.headers.get(source)
+    line_once = first_of_cell(rec, None, headers)
+    drop = harmonise_ids(rec, q, log, line_once)
     drop |= _visits(rec, registry, mapping, q, log, source, visit_is_week)
     _dates(rec, mapping, q, log)
-    drop |= _categories(rec, registry, mapping, q, log)
+    drop |= _categories(rec, registry, mapping, q, log, line_once)
     raw_values = {}
     for name in [c for c in rec.columns if c in registry]:
         raw_values[name] = rec[name]
-        rec[name] = _measure_column(rec, name, registry, decimal, q, log)
+        once = first_of_cell(rec, name, headers)
+        rec[name] = _measure_column(rec, name, registry, decimal, q, log, once)
     for name, raw in raw_values.items():
         rec[f"{name}__raw"] = raw
     if "__no_values" in rec.columns:
@@ -361,3 +395,30 @@ def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: floa
     data["visit_week"] = week
     data["days_from_baseline"] = days
     data["out_of_window"] = off_schedule | outside
+
+
+#: Participant-level columns: one value per participant, carried to visits where it is missing.
+PARTICIPANT_LEVEL = ("group", "site", "sex", "age_years", "height_cm", "affected_side")
+
+
+def fill_participant_level(data: pd.DataFrame, log: AuditLog) -> None:
+    """Carry each participant-level value (group, sex, age, ...) to the participant's other rows.
+
+    Only a participant's single consistent value is carried; a participant recorded with two
+    different values keeps them as they are and is named in a warning.
+    """
+    pid = data["participant_id"]
+    for col in PARTICIPANT_LEVEL:
+        if col not in data.columns or data[col].isna().all():
+            continue
+        nun = data[col].groupby(pid).nunique(dropna=True)
+        inconsistent = nun.index[nun > 1]
+        if len(inconsistent):
+            shown = ", ".join(map(str, inconsistent[:5])) + (" ..." if len(inconsistent) > 5 else "")
+            log.warn(f"{len(inconsistent)} participants have more than one {col} ({shown}); not carried")
+        single = data[col].groupby(pid).first()
+        single = single[nun.reindex(single.index) == 1]
+        fill = data[col].isna() & pid.isin(single.index)
+        if fill.any():
+            data.loc[fill, col] = pid[fill].map(single)
+            log.count("participant_level", f"{col} carried to other visits of the participant", int(fill.sum()))

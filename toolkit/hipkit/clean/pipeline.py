@@ -27,7 +27,7 @@ from .deidentify import deidentify as _deidentify
 from .deidentify import hash_ids, read_salt
 from .derive import derive
 from .duplicates import resolve_duplicates
-from .harmonise import assign_schedule, harmonise_file, normalise_free_text
+from .harmonise import assign_schedule, fill_participant_level, harmonise_file, normalise_free_text
 from .reshape import to_records
 from .validate import validate
 
@@ -304,12 +304,13 @@ def clean(
     drop = validate(data, reg, q, log)
     quarantined += int(drop.sum())
     data = data.loc[~drop]
-    data = data.drop(columns=[c for c in data.columns if c.endswith("__raw") or c.endswith("__unit")
-                              or c in ("visit", "visit_week_header", "__no_values")])
+    data = data.drop(columns=[c for c in data.columns if c.endswith("__unit")
+                              or c in ("visit", "visit_week_header", "__no_values", "repeat_instrument")])
+    fill_participant_level(data, log)
     steps.update(1)
     data, dcounts = resolve_duplicates(data, q, log)
     quarantined += dcounts["conflicting_records"]
-    data = data.drop(columns=["__slice"], errors="ignore")
+    data = data.drop(columns=[c for c in data.columns if c.endswith("__raw") or c == "__slice"])
     data = derive(data, reg, log)
     steps.update(1)
     data = _order(data, reg)

@@ -134,7 +134,7 @@ def to_records(table: RawTable, roles: list[ColumnRole], registry: Registry) -> 
         part["__no_values"] = True
         parts.append(part)
     info["lines_without_values"] = int(lonely.sum())
-    out = pd.concat(parts, ignore_index=True, sort=False)
+    out = pd.concat(parts, ignore_index=True, sort=False) if parts else base.iloc[0:0].copy()
     for name in measure_names:
         if name not in out.columns:
             out[name] = pd.NA

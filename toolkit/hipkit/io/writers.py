@@ -56,7 +56,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         safe, n = neutralise_formulas(df)
-        safe.to_csv(path, index=False, lineterminator="\n")
+        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
         return n
     if suffix in (".parquet", ".pq"):
         df.to_parquet(path, index=False)

@@ -1,0 +1,111 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hipkit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_clean_exits_zero_even_with_quarantined_rows(write, tmp_path, capsys):
+    p = write("x.csv", "ID,Visit,VAS\nP1,Baseline,5\nP1,Week 2,55\n,Week 2,4\n")
+    code, out, err = run(["clean", str(p), "--out", str(tmp_path / "o.csv"), "--quarantine",
+                          str(tmp_path / "q.csv"), "--log", str(tmp_path / "l.json"), "--no-progress"], capsys)
+    assert code == 0, err
+    assert "quarantined: 1" in out
+    log = json.loads((tmp_path / "l.json").read_text())
+    assert log["rows"]["invariant_holds"]
+    assert len(pd.read_csv(tmp_path / "q.csv")) == 2
+
+
+def test_default_output_names_sit_beside_out(write, tmp_path, capsys):
+    p = write("x.csv", "ID,Visit,VAS\nP1,Baseline,5\n")
+    code, _, _ = run(["clean", str(p), "--out", str(tmp_path / "site_clean.parquet"), "--quiet"], capsys)
+    assert code == 0
+    assert (tmp_path / "site_quarantine.csv").exists() and (tmp_path / "site_log.json").exists()
+    assert pd.read_parquet(tmp_path / "site_clean.parquet")["pain_vas"].tolist() == [5.0]
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "empty"),
+        (b"foo,bar\n1,2\n", "no participant id column"),
+        (b"ID,HipAbd (stone)\nP1,3\n", "unit 'stone' is not known"),
+        (b"\x00\x00\x00", "binary"),
+    ],
+)
+def test_unreadable_or_unmappable_file_exits_non_zero_with_one_line(write, tmp_path, capsys, content, fragment):
+    p = write("bad.csv", content)
+    code, out, err = run(["clean", str(p), "--out", str(tmp_path / "o.csv")], capsys)
+    assert code == 2
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_bad_schedule_is_a_usage_error(write, capsys):
+    p = write("x.csv", "ID,Visit,VAS\nP1,Baseline,5\n")
+    with pytest.raises(SystemExit):
+        main(["clean", str(p), "--schedule", "a,b"])
+
+
+def test_deidentify_with_salt_file_never_writes_the_salt(write, tmp_path, capsys):
+    p = write("x.csv", "ID,Name,Visit,VAS\nP1,Ann Example,Baseline,5\n")
+    salt = tmp_path / "salt.txt"
+    salt.write_text("pepper-and-salt-123")
+    code, _, _ = run(["clean", str(p), "--out", str(tmp_path / "o.csv"), "--deidentify",
+                      "--salt-file", str(salt), "--quiet"], capsys)
+    assert code == 0
+    for f in ["o.csv", "o_quarantine.csv", "o_log.json"]:
+        text = (tmp_path / f).read_text()
+        assert "pepper-and-salt-123" not in text and "Ann Example" not in text and ",P1," not in text
+
+
+def test_measures_lists_the_registry(capsys):
+    code, out, _ = run(["measures"], capsys)
+    assert code == 0 and "pain_vas" in out and "hip_abd_strength_n" in out
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).with_name("hipkit")
+    assert exe.exists(), "pip install -e . should create the hipkit console script"
+    proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "hipkit" in proc.stdout
+
+
+RAW = ROOT / "datasets" / "raw"
+COMMITTED = ROOT / "datasets" / "clean"
+
+
+@pytest.mark.skipif(not (COMMITTED / "clinic_clean.csv").exists(), reason="committed cleaned output not built yet")
+def test_cleaning_the_bundled_messy_exports_reproduces_the_committed_output(tmp_path, capsys):
+    args = ["clean", str(RAW / "clinic_export_messy.csv"), str(RAW / "clinic_followup_long.csv"),
+            "--out", str(tmp_path / "clinic_clean.csv"), "--quarantine", str(tmp_path / "clinic_quarantine.csv"),
+            "--log", str(tmp_path / "clinic_log.json"), "--no-progress", "--quiet"]
+    assert main(args) == 0
+    for f in ["clinic_clean.csv", "clinic_quarantine.csv"]:
+        assert (tmp_path / f).read_bytes() == (COMMITTED / f).read_bytes(), f
+    got = json.loads((tmp_path / "clinic_log.json").read_text())
+    want = json.loads((COMMITTED / "clinic_log.json").read_text())
+    got.pop("hipkit_version"), want.pop("hipkit_version")
+    assert got == want
+    assert got["rows"]["invariant_holds"]
+
+
+def test_demo_runs_on_the_bundled_data(tmp_path, capsys):
+    if not (RAW / "clinic_export_messy.csv").exists():
+        pytest.skip("bundled data not built yet")
+    code, out, err = run(["demo", "--out", str(tmp_path)], capsys)
+    assert code == 0, err
+    assert (tmp_path / "demo" / "clinic_clean.csv").exists()
