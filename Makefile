@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/hipkit demo
 
 test: $(STAMP)
+	$(BIN)/ruff check toolkit tests
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

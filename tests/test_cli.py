@@ -19,8 +19,20 @@ def run(argv, capsys):
 
 def test_clean_exits_zero_even_with_quarantined_rows(write, tmp_path, capsys):
     p = write("x.csv", "ID,Visit,VAS\nP1,Baseline,5\nP1,Week 2,55\n,Week 2,4\n")
-    code, out, err = run(["clean", str(p), "--out", str(tmp_path / "o.csv"), "--quarantine",
-                          str(tmp_path / "q.csv"), "--log", str(tmp_path / "l.json"), "--no-progress"], capsys)
+    code, out, err = run(
+        [
+            "clean",
+            str(p),
+            "--out",
+            str(tmp_path / "o.csv"),
+            "--quarantine",
+            str(tmp_path / "q.csv"),
+            "--log",
+            str(tmp_path / "l.json"),
+            "--no-progress",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "quarantined: 1" in out
     log = json.loads((tmp_path / "l.json").read_text())
@@ -64,8 +76,9 @@ def test_deidentify_with_salt_file_never_writes_the_salt(write, tmp_path, capsys
     p = write("x.csv", "ID,Name,Visit,VAS\nP1,Ann Example,Baseline,5\n")
     salt = tmp_path / "salt.txt"
     salt.write_text("pepper-and-salt-123")
-    code, _, _ = run(["clean", str(p), "--out", str(tmp_path / "o.csv"), "--deidentify",
-                      "--salt-file", str(salt), "--quiet"], capsys)
+    code, _, _ = run(
+        ["clean", str(p), "--out", str(tmp_path / "o.csv"), "--deidentify", "--salt-file", str(salt), "--quiet"], capsys
+    )
     assert code == 0
     for f in ["o.csv", "o_quarantine.csv", "o_log.json"]:
         text = (tmp_path / f).read_text()
@@ -90,9 +103,19 @@ COMMITTED = ROOT / "datasets" / "clean"
 
 @pytest.mark.skipif(not (COMMITTED / "clinic_clean.csv").exists(), reason="committed cleaned output not built yet")
 def test_cleaning_the_bundled_messy_exports_reproduces_the_committed_output(tmp_path, capsys):
-    args = ["clean", str(RAW / "clinic_export_messy.csv"), str(RAW / "clinic_followup_long.csv"),
-            "--out", str(tmp_path / "clinic_clean.csv"), "--quarantine", str(tmp_path / "clinic_quarantine.csv"),
-            "--log", str(tmp_path / "clinic_log.json"), "--no-progress", "--quiet"]
+    args = [
+        "clean",
+        str(RAW / "clinic_export_messy.csv"),
+        str(RAW / "clinic_followup_long.csv"),
+        "--out",
+        str(tmp_path / "clinic_clean.csv"),
+        "--quarantine",
+        str(tmp_path / "clinic_quarantine.csv"),
+        "--log",
+        str(tmp_path / "clinic_log.json"),
+        "--no-progress",
+        "--quiet",
+    ]
     assert main(args) == 0
     for f in ["clinic_clean.csv", "clinic_quarantine.csv"]:
         assert (tmp_path / f).read_bytes() == (COMMITTED / f).read_bytes(), f

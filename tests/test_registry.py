@@ -9,8 +9,16 @@ REG = load_registry()
 
 def test_registry_defines_the_measures_the_issue_requires():
     required = {
-        "hip_abd_strength_n", "hip_abd_strength_nkg", "hip_abd_torque_nmkg", "pain_vas", "pain_nprs",
-        "akps", "lefs", "single_leg_stance_s", "step_down_quality", "timed_up_and_go_s",
+        "hip_abd_strength_n",
+        "hip_abd_strength_nkg",
+        "hip_abd_torque_nmkg",
+        "pain_vas",
+        "pain_nprs",
+        "akps",
+        "lefs",
+        "single_leg_stance_s",
+        "step_down_quality",
+        "timed_up_and_go_s",
         "six_minute_walk_m",
     }
     assert required <= set(REG.names())

@@ -95,8 +95,18 @@ def test_mapping_file_with_unknown_section_is_an_error(tmp_path):
 @pytest.mark.parametrize(
     "label, week",
     [
-        ("Baseline", 0), ("BL", 0), ("pre", 0), ("Week 2", 2), ("wk4", 4), ("6 weeks", 6), ("W6", 6),
-        ("week_2_arm_1", 2), ("baseline_arm_1", 0), ("Visit 2", None), ("follow-up", None), ("", None),
+        ("Baseline", 0),
+        ("BL", 0),
+        ("pre", 0),
+        ("Week 2", 2),
+        ("wk4", 4),
+        ("6 weeks", 6),
+        ("W6", 6),
+        ("week_2_arm_1", 2),
+        ("baseline_arm_1", 0),
+        ("Visit 2", None),
+        ("follow-up", None),
+        ("", None),
     ],
 )
 def test_visit_labels(label, week):

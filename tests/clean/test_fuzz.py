@@ -12,21 +12,83 @@ import hipkit
 from hipkit.errors import HipkitError
 from hipkit.io import read_raw
 
-
-LONG_HEADERS = ["Participant ID", "Visit", "Visit date", "Side", "Group", "Sex", "Strength", "Strength unit",
-                "VAS (mm)", "AKPS", "LEFS", "Body mass (kg)", "Notes"]
-WIDE_HEADERS = ["ID", "Group", "Pain baseline", "Pain wk2", "HipAbd_L_0wk (lb)", "HipAbd_R_0wk (lb)",
-                "HipAbd_L_2wk (lb)", "AKPS wk0", "Date wk0", "Date wk2", "Name"]
+LONG_HEADERS = [
+    "Participant ID",
+    "Visit",
+    "Visit date",
+    "Side",
+    "Group",
+    "Sex",
+    "Strength",
+    "Strength unit",
+    "VAS (mm)",
+    "AKPS",
+    "LEFS",
+    "Body mass (kg)",
+    "Notes",
+]
+WIDE_HEADERS = [
+    "ID",
+    "Group",
+    "Pain baseline",
+    "Pain wk2",
+    "HipAbd_L_0wk (lb)",
+    "HipAbd_R_0wk (lb)",
+    "HipAbd_L_2wk (lb)",
+    "AKPS wk0",
+    "Date wk0",
+    "Date wk2",
+    "Name",
+]
 
 safe_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
+    alphabet=st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    ),
     max_size=8,
 )
 cell = st.one_of(
-    st.sampled_from(["", "n/a", "refused", "NA", "-", "abc", "=1+2", "@x", "+5", "1,5", "12.5", "-3",
-                     "45 lb", "150 N", "20 kg", "999999", "Baseline", "Week 2", "wk4", "6 weeks", "visit 9",
-                     "L", "R", "left", "sideways", "F", "male", "X", "HIP", "hip ", "2024-01-01",
-                     "2024-13-45", "03/04/2024", " P1", "P1", "p2", "P3 "]),
+    st.sampled_from(
+        [
+            "",
+            "n/a",
+            "refused",
+            "NA",
+            "-",
+            "abc",
+            "=1+2",
+            "@x",
+            "+5",
+            "1,5",
+            "12.5",
+            "-3",
+            "45 lb",
+            "150 N",
+            "20 kg",
+            "999999",
+            "Baseline",
+            "Week 2",
+            "wk4",
+            "6 weeks",
+            "visit 9",
+            "L",
+            "R",
+            "left",
+            "sideways",
+            "F",
+            "male",
+            "X",
+            "HIP",
+            "hip ",
+            "2024-01-01",
+            "2024-13-45",
+            "03/04/2024",
+            " P1",
+            "P1",
+            "p2",
+            "P3 ",
+        ]
+    ),
     st.integers(-50, 1500).map(str),
     st.floats(-10, 200, allow_nan=False).map(lambda x: f"{x:.2f}"),
     safe_text,
@@ -64,8 +126,11 @@ def check_result(res, path, layout):
             assert ((v >= m.range[0]) & (v <= m.range[1])).all()
 
 
-@given(rows=table(LONG_HEADERS), delim=st.sampled_from([",", ";", "\t"]),
-       keep=st.sets(st.sampled_from(LONG_HEADERS[1:]), min_size=1))
+@given(
+    rows=table(LONG_HEADERS),
+    delim=st.sampled_from([",", ";", "\t"]),
+    keep=st.sets(st.sampled_from(LONG_HEADERS[1:]), min_size=1),
+)
 def test_fuzzed_long_exports_keep_every_line(tmp_path, rows, delim, keep):
     headers = [h for h in LONG_HEADERS if h == "Participant ID" or h in keep]
     idx = [LONG_HEADERS.index(h) for h in headers]

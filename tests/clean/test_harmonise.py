@@ -11,8 +11,15 @@ def test_parse_numbers_tells_apart_every_failure():
     raw = pd.Series(["12.5", "n/a", "refused", "", "45 lb", "abc", "1,5", "=1+2", "-3"])
     values, status, unit, _ = parse_numbers(raw, ".", TOKENS)
     assert list(status) == [
-        "ok", "missing", "missing", "missing", "ok", "not_a_number", "ambiguous_decimal",
-        "formula_like", "ok",
+        "ok",
+        "missing",
+        "missing",
+        "missing",
+        "ok",
+        "not_a_number",
+        "ambiguous_decimal",
+        "formula_like",
+        "ok",
     ]
     assert values[0] == 12.5 and values[4] == 45 and values[8] == -3
     assert unit[4] == "lb"

@@ -17,8 +17,19 @@ def test_long_export_becomes_canonical_table(long_csv):
     res = hipkit.clean(long_csv)
     d = res.data
     assert len(d) == 6 and accounting_balances(res)
-    for col in ["participant_id", "group", "visit_week", "days_from_baseline", "side", "age_years",
-                "sex", "body_mass_kg", "hip_abd_strength_n", "pain_vas", "akps"]:
+    for col in [
+        "participant_id",
+        "group",
+        "visit_week",
+        "days_from_baseline",
+        "side",
+        "age_years",
+        "sex",
+        "body_mass_kg",
+        "hip_abd_strength_n",
+        "pain_vas",
+        "akps",
+    ]:
         assert col in d.columns
     p01 = d[d.participant_id == "P01"]
     assert p01["pain_vas"].tolist() == [6.0, 6.0, 4.0, 4.0]  # mm -> cm
@@ -27,8 +38,9 @@ def test_long_export_becomes_canonical_table(long_csv):
 
 
 def test_unit_conversions_are_applied_and_logged(write):
-    p = write("u.csv", "ID,Visit,Strength,Strength unit,VAS (mm)\n"
-                       "P1,Baseline,10,lb,50\nP1,Week 2,10,kg,40\nP1,wk4,100,N,30\n")
+    p = write(
+        "u.csv", "ID,Visit,Strength,Strength unit,VAS (mm)\nP1,Baseline,10,lb,50\nP1,Week 2,10,kg,40\nP1,wk4,100,N,30\n"
+    )
     res = hipkit.clean(p)
     assert res.data["hip_abd_strength_n"].tolist() == pytest.approx([44.482216, 98.0665, 100.0])
     counts = res.log["counts"]["unit_conversions"]
@@ -46,8 +58,11 @@ def test_unknown_unit_in_a_cell_is_quarantined_not_guessed(write):
 
 
 def test_wide_export_is_reshaped_by_header_patterns(write):
-    p = write("w.csv", "ID,Pain baseline,Pain wk2,HipAbd_L_0wk (lb),HipAbd_R_0wk (lb),HipAbd_L_2wk (lb),HipAbd_R_2wk (lb)\n"
-                       "P1,6,4,20,25,22,26\n")
+    p = write(
+        "w.csv",
+        "ID,Pain baseline,Pain wk2,HipAbd_L_0wk (lb),HipAbd_R_0wk (lb),HipAbd_L_2wk (lb),HipAbd_R_2wk (lb)\n"
+        "P1,6,4,20,25,22,26\n",
+    )
     res = hipkit.clean(p)
     d = res.data
     assert d[["visit_week", "side"]].values.tolist() == [[0, "left"], [0, "right"], [2, "left"], [2, "right"]]
@@ -60,7 +75,9 @@ def test_wide_export_is_reshaped_by_header_patterns(write):
 def test_quarantine_names_the_raw_header_of_a_wide_cell(write):
     p = write("w.csv", "ID,Pain wk0,Pain wk2\nP1,6,15\n")
     q = hipkit.clean(p).quarantine
-    assert q[["column", "raw_value", "reason", "source_line"]].values.tolist() == [["Pain wk2", "15", "out_of_range", 2]]
+    assert q[["column", "raw_value", "reason", "source_line"]].values.tolist() == [
+        ["Pain wk2", "15", "out_of_range", 2]
+    ]
 
 
 def test_participant_without_any_value_is_quarantined_not_lost(write):
@@ -101,8 +118,9 @@ def test_complementary_records_from_two_files_are_combined(write):
 
 
 def test_out_of_window_visits_are_flagged_and_kept(write):
-    p = write("w.csv", "ID,Visit,Visit date,VAS\nP1,Baseline,2024-01-01,5\nP1,Week 2,2024-01-25,4\n"
-                       "P1,Week 3,2024-01-22,4\n")
+    p = write(
+        "w.csv", "ID,Visit,Visit date,VAS\nP1,Baseline,2024-01-01,5\nP1,Week 2,2024-01-25,4\nP1,Week 3,2024-01-22,4\n"
+    )
     res = hipkit.clean(p, window_days=4)
     d = res.data
     assert d["out_of_window"].tolist() == [False, True, True]  # 10 days late; week 3 off schedule
@@ -130,8 +148,9 @@ def test_ambiguous_visit_numbers_are_refused_with_a_hint(write):
 
 
 def test_ids_and_categories_are_normalised(write):
-    p = write("w.csv", "ID,Group,Sex,Visit,VAS\n p01 ,Hip,F,Baseline,5\nP01,HIP,female,Week 2,4\n"
-                       "P 02,HIP,Male,Baseline,3\n")
+    p = write(
+        "w.csv", "ID,Group,Sex,Visit,VAS\n p01 ,Hip,F,Baseline,5\nP01,HIP,female,Week 2,4\nP 02,HIP,Male,Baseline,3\n"
+    )
     d = hipkit.clean(p).data
     assert d["participant_id"].tolist() == ["P01", "P01", "P02"]
     assert d["group"].tolist() == ["HIP", "HIP", "HIP"]
@@ -147,10 +166,12 @@ def test_missing_tokens_become_missing_and_are_counted(write):
 
 
 def test_derivations(write):
-    p = write("d.csv",
-              "ID,Visit,Side,Strength (N),Body mass (kg),VAS,AKPS,Injured side\n"
-              "P1,Baseline,L,100,50,6,60,left\nP1,Baseline,R,125,50,6,60,left\n"
-              "P1,Week 2,L,120,,3,65,left\nP1,Week 2,R,125,,3,65,left\n")
+    p = write(
+        "d.csv",
+        "ID,Visit,Side,Strength (N),Body mass (kg),VAS,AKPS,Injured side\n"
+        "P1,Baseline,L,100,50,6,60,left\nP1,Baseline,R,125,50,6,60,left\n"
+        "P1,Week 2,L,120,,3,65,left\nP1,Week 2,R,125,,3,65,left\n",
+    )
     d = hipkit.clean(p).data
     assert d["hip_abd_strength_nkg"].tolist() == [2.0, 2.5, 2.4, 2.5]  # baseline mass carried
     assert d["hip_abd_strength_n_change"].tolist() == [0, 0, 20, 0]
@@ -169,9 +190,12 @@ def test_torque_with_lever_arm(write):
 
 
 def test_deidentify_drops_identifiers_hashes_ids_and_shifts_dates(write, tmp_path):
-    p = write("w.csv", "ID,Name,Phone,Visit,Visit date,VAS\n"
-                       "P1,Ann Example,555-0101,Baseline,2024-01-01,5\nP1,Ann Example,555-0101,Week 2,2024-01-15,4\n"
-                       "P2,Bob Example,555-0102,Baseline,2024-03-01,6\n")
+    p = write(
+        "w.csv",
+        "ID,Name,Phone,Visit,Visit date,VAS\n"
+        "P1,Ann Example,555-0101,Baseline,2024-01-01,5\nP1,Ann Example,555-0101,Week 2,2024-01-15,4\n"
+        "P2,Bob Example,555-0102,Baseline,2024-03-01,6\n",
+    )
     a = hipkit.clean(p, deidentify=True, salt="s3cret")
     b = hipkit.clean(p, deidentify=True, salt="s3cret")
     d = a.data
@@ -195,7 +219,7 @@ def test_identifiers_are_never_carried_even_without_deidentify(write):
 
 
 def test_formula_like_text_is_quarantined_and_never_written_executable(write, tmp_path):
-    p = write("w.csv", "ID,Group,Visit,VAS\nP1,=HYPERLINK(\"x\"),Baseline,5\n-P2,@SUM(1),Baseline,-1\n")
+    p = write("w.csv", 'ID,Group,Visit,VAS\nP1,=HYPERLINK("x"),Baseline,5\n-P2,@SUM(1),Baseline,-1\n')
     res = hipkit.clean(p)
     assert res.data["group"].isna().all()
     q = res.quarantine
@@ -207,12 +231,15 @@ def test_formula_like_text_is_quarantined_and_never_written_executable(write, tm
         for col in frame.columns:
             assert not frame[col].str.match(r"^[=+\-@]").any(), col
     assert "'-P2" in set(out["participant_id"])
-    assert "'=HYPERLINK(\"x\")" in set(qq["raw_value"])
+    assert '\'=HYPERLINK("x")' in set(qq["raw_value"])
 
 
 def test_redcap_export_with_mapping_for_coded_sex(write):
-    p = write("r.csv", "record_id,redcap_event_name,redcap_repeat_instrument,sex,nprs,assessment_complete\n"
-                       "R1,baseline_arm_1,,1,6,2\nR1,week_2_arm_1,,1,4,2\nR2,baseline_arm_1,,2,5,2\n")
+    p = write(
+        "r.csv",
+        "record_id,redcap_event_name,redcap_repeat_instrument,sex,nprs,assessment_complete\n"
+        "R1,baseline_arm_1,,1,6,2\nR1,week_2_arm_1,,1,4,2\nR2,baseline_arm_1,,2,5,2\n",
+    )
     res = hipkit.clean(p, mapping={"values": {"sex": {"1": "female", "2": "male"}}})
     d = res.data
     assert d["visit_week"].tolist() == [0, 2, 0]
@@ -246,8 +273,12 @@ def test_log_is_json_and_reproducible(long_csv, tmp_path):
 
 def test_every_input_line_ends_clean_quarantined_or_duplicate(long_csv, write):
     text = long_csv.read_text().splitlines()
-    messy = text + [text[1], "P03,HIP,Week 9x,2024-01-01,L,1,2,3,4", ",HIP,Baseline,2024-01-01,L,1,2,3,4",
-                    "P01,HIP,Baseline,2024-01-01,L,999,60,60,70"]
+    messy = text + [
+        text[1],
+        "P03,HIP,Week 9x,2024-01-01,L,1,2,3,4",
+        ",HIP,Baseline,2024-01-01,L,1,2,3,4",
+        "P01,HIP,Baseline,2024-01-01,L,999,60,60,70",
+    ]
     p = write("m.csv", "\n".join(messy) + "\n")
     res = hipkit.clean(p)
     lines = set(range(2, len(messy) + 1))
@@ -260,8 +291,11 @@ def test_every_input_line_ends_clean_quarantined_or_duplicate(long_csv, write):
 
 
 def test_redcap_repeating_instrument_rows_are_quarantined_without_hiding_the_event_row(write):
-    p = write("r.csv", "record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,nprs,akps\n"
-                       "R1,week_2_arm_1,,,4,75\nR1,week_2_arm_1,pain_diary,1,5,\nR1,week_2_arm_1,pain_diary,2,3,\n")
+    p = write(
+        "r.csv",
+        "record_id,redcap_event_name,redcap_repeat_instrument,redcap_repeat_instance,nprs,akps\n"
+        "R1,week_2_arm_1,,,4,75\nR1,week_2_arm_1,pain_diary,1,5,\nR1,week_2_arm_1,pain_diary,2,3,\n",
+    )
     res = hipkit.clean(p)
     assert res.data[["pain_nprs", "akps"]].values.tolist() == [[4, 75]]
     assert res.quarantine["reason"].tolist() == ["repeated_instrument", "repeated_instrument"]

@@ -33,7 +33,9 @@ def _schedule(text: str) -> list[float]:
     try:
         weeks = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--schedule must be weeks separated by commas, e.g. 0,2,4,6 (got {text!r})") from None
+        raise argparse.ArgumentTypeError(
+            f"--schedule must be weeks separated by commas, e.g. 0,2,4,6 (got {text!r})"
+        ) from None
     if not weeks:
         raise argparse.ArgumentTypeError("--schedule needs at least one week")
     return weeks
@@ -48,24 +50,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("clean", help="clean raw exports into one tidy long table",
-                       description="Clean study and clinic exports (CSV, Excel, Parquet, REDCap) into one "
-                                   "validated tidy long table; nothing is lost: every record ends clean, "
-                                   "quarantined or counted as a duplicate.")
+    c = sub.add_parser(
+        "clean",
+        help="clean raw exports into one tidy long table",
+        description="Clean study and clinic exports (CSV, Excel, Parquet, REDCap) into one "
+        "validated tidy long table; nothing is lost: every record ends clean, "
+        "quarantined or counted as a duplicate.",
+    )
     c.add_argument("raw", nargs="+", metavar="RAW", help="raw export file(s)")
     c.add_argument("--out", help="clean table, .csv or .parquet (default: <first input>_clean.csv here)")
     c.add_argument("--quarantine", help="quarantine table, .csv (default: beside --out)")
     c.add_argument("--log", help="audit log, .json (default: beside --out)")
-    c.add_argument("--map", dest="mapping", metavar="MAPPING.yml",
-                   help="mapping file for headers, visit labels and coded values")
-    c.add_argument("--schedule", type=_schedule, default=[0.0, 2.0, 4.0, 6.0],
-                   help="protocol visit weeks (default 0,2,4,6)")
-    c.add_argument("--window", type=float, default=4.0, metavar="DAYS",
-                   help="visit window in days around the scheduled day (default 4)")
-    c.add_argument("--deidentify", action="store_true",
-                   help="hash participant ids (salted) and shift dates per participant")
-    c.add_argument("--salt-file", metavar="FILE",
-                   help="salt for --deidentify (kept secret; default $HIPKIT_SALT or random)")
+    c.add_argument(
+        "--map", dest="mapping", metavar="MAPPING.yml", help="mapping file for headers, visit labels and coded values"
+    )
+    c.add_argument(
+        "--schedule", type=_schedule, default=[0.0, 2.0, 4.0, 6.0], help="protocol visit weeks (default 0,2,4,6)"
+    )
+    c.add_argument(
+        "--window",
+        type=float,
+        default=4.0,
+        metavar="DAYS",
+        help="visit window in days around the scheduled day (default 4)",
+    )
+    c.add_argument(
+        "--deidentify", action="store_true", help="hash participant ids (salted) and shift dates per participant"
+    )
+    c.add_argument(
+        "--salt-file", metavar="FILE", help="salt for --deidentify (kept secret; default $HIPKIT_SALT or random)"
+    )
     c.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
     c.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -175,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never show a traceback to a user without --debug
         if args.debug:
             raise
-        print(f"hipkit: internal error: {type(exc).__name__}: {exc}; re-run with --debug and report it",
-              file=sys.stderr)
+        print(
+            f"hipkit: internal error: {type(exc).__name__}: {exc}; re-run with --debug and report it", file=sys.stderr
+        )
         return EXIT_INTERNAL
 
 

@@ -84,8 +84,12 @@ class Quarantine:
         # generic schema failure that the same blanked value may cause later.
         q = q.drop_duplicates(["source_file", "source_line", "column", "action"], keep="first")
         q = q.sort_values(["source_file", "source_line", "column"], kind="stable").reset_index(drop=True)
-        q["raw_value"] = q["raw_value"].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-        q["participant_id"] = q["participant_id"].map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v))
+        q["raw_value"] = q["raw_value"].map(
+            lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        )
+        q["participant_id"] = q["participant_id"].map(
+            lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v)
+        )
         return q[QUARANTINE_COLUMNS]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -35,10 +35,18 @@ __all__ = ["ColumnRole", "Mapping", "load_mapping", "map_columns", "parse_visit_
 _WEEK_WORDS = {"wk", "wks", "week", "weeks", "w"}
 _SIDE_WORDS = {"l": "left", "lt": "left", "left": "left", "r": "right", "rt": "right", "right": "right"}
 _LIMB_WORDS = {
-    "inj": "involved", "injured": "involved", "involved": "involved", "affected": "involved",
-    "symptomatic": "involved", "uninj": "uninvolved", "uninjured": "uninvolved",
-    "uninvolved": "uninvolved", "unaffected": "uninvolved", "noninjured": "uninvolved",
-    "asymptomatic": "uninvolved", "healthy": "uninvolved",
+    "inj": "involved",
+    "injured": "involved",
+    "involved": "involved",
+    "affected": "involved",
+    "symptomatic": "involved",
+    "uninj": "uninvolved",
+    "uninjured": "uninvolved",
+    "uninvolved": "uninvolved",
+    "unaffected": "uninvolved",
+    "noninjured": "uninvolved",
+    "asymptomatic": "uninvolved",
+    "healthy": "uninvolved",
 }
 _TOKEN_WEEK = [re.compile(r"^(?:wk|wks|week|weeks|w)(\d{1,3})$"), re.compile(r"^(\d{1,3})(?:wk|wks|week|weeks|w)$")]
 _BRACKET = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
@@ -99,9 +107,7 @@ def load_mapping(path: str | Path | Mapping | dict | None) -> Mapping:
         raise InputError(f"{origin}: a mapping file is a YAML mapping with a 'columns:' section")
     unknown = set(spec) - {"columns", "visits", "values", "date_format"}
     if unknown:
-        raise InputError(
-            f"{origin}: unknown section(s) {sorted(unknown)}; use columns, visits, values, date_format"
-        )
+        raise InputError(f"{origin}: unknown section(s) {sorted(unknown)}; use columns, visits, values, date_format")
     visits = {}
     for k, v in (spec.get("visits") or {}).items():
         try:
@@ -160,11 +166,7 @@ def _week_from_tokens(tokens: list[str]) -> tuple[float, list[str]] | None:
                 return float(m.group(1)), tokens[:i] + tokens[i + 1 :]
         if tok in _WEEK_WORDS and i + 1 < len(tokens) and tokens[i + 1].isdigit():
             return float(tokens[i + 1]), tokens[:i] + tokens[i + 2 :]
-        if (
-            tok.isdigit()
-            and i + 1 < len(tokens)
-            and tokens[i + 1] in (_WEEK_WORDS - {"w"})
-        ):
+        if tok.isdigit() and i + 1 < len(tokens) and tokens[i + 1] in (_WEEK_WORDS - {"w"}):
             return float(tok), tokens[:i] + tokens[i + 2 :]
     return None
 
@@ -196,7 +198,12 @@ def _role_from_mapping(raw: str, spec: Any, registry: Registry, origin: str) -> 
                 f"(known: {', '.join(sorted(k for k in registry[target].units if k))})"
             )
         return ColumnRole(
-            raw, "measure", target, None if visit is None else float(visit), side, limb,
+            raw,
+            "measure",
+            target,
+            None if visit is None else float(visit),
+            side,
+            limb,
             None if unit is None else str(unit),
         )
     if target in registry.keys or target == "participant_id":
@@ -269,9 +276,7 @@ def _role_from_header(raw: str, registry: Registry, redcap: bool) -> ColumnRole:
     return ColumnRole(raw, "measure", target, visit, side, limb, unit)
 
 
-def map_columns(
-    headers: list[str], registry: Registry, mapping: Mapping, source: str
-) -> list[ColumnRole]:
+def map_columns(headers: list[str], registry: Registry, mapping: Mapping, source: str) -> list[ColumnRole]:
     """Give every header of one file its :class:`ColumnRole`.
 
     Raises

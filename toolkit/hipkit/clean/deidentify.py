@@ -21,7 +21,6 @@ import os
 import secrets
 from pathlib import Path
 
-
 import pandas as pd
 
 from ..errors import InputError
@@ -70,15 +69,17 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
         log.count("deidentify", "dates shifted", int(data["visit_date"].notna().sum()))
     data["participant_id"] = ids.map(codes)
     log.count("deidentify", "participant ids hashed", len(uniques))
-    log.step("deidentify", ids="HMAC-SHA256(salt, id), 12 hex digits",
-             dates=f"shifted per participant by -{MAX_SHIFT_DAYS}..+{MAX_SHIFT_DAYS} days",
-             salt="not written")
+    log.step(
+        "deidentify",
+        ids="HMAC-SHA256(salt, id), 12 hex digits",
+        dates=f"shifted per participant by -{MAX_SHIFT_DAYS}..+{MAX_SHIFT_DAYS} days",
+        salt="not written",
+    )
     return data
 
 
 def hash_ids(values: pd.Series, salt: bytes) -> pd.Series:
     """Hash a column of ids the same way as :func:`deidentify` (for quarantine tables)."""
-    return values.astype("object").map(lambda v: v if v in (None, "") or v is pd.NA else "P" + _digest(salt, str(v)).hex()[:12])
-
-
-
+    return values.astype("object").map(
+        lambda v: v if v in (None, "") or v is pd.NA else "P" + _digest(salt, str(v)).hex()[:12]
+    )

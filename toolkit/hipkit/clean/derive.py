@@ -65,7 +65,11 @@ def derive(data: pd.DataFrame, registry: Registry, log: AuditLog) -> pd.DataFram
                 resp = pd.array(improve >= m.mcid - 1e-9, dtype="boolean")
                 resp[np.isnan(change) | base_mask.to_numpy()] = pd.NA
                 new_cols[f"{m.name}_responder"] = resp
-                log.count("derivations", f"{m.name}_responder computed", int((~np.isnan(change) & ~base_mask.to_numpy()).sum()))
+                log.count(
+                    "derivations",
+                    f"{m.name}_responder computed",
+                    int((~np.isnan(change) & ~base_mask.to_numpy()).sum()),
+                )
     for k, v in new_cols.items():
         data[k] = v
     if "side" in data.columns or "limb" in data.columns:

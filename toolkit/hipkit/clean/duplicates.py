@@ -40,8 +40,9 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
     counts = {"duplicates_removed": int(exact.sum())}
     if exact.any():
         removed = data.loc[exact, ["source_file", "source_line"]].head(1000)
-        counts["duplicate_lines"] = list(dict.fromkeys(
-            f"{f}:{int(line)}" for f, line in removed.itertuples(index=False)))
+        counts["duplicate_lines"] = list(
+            dict.fromkeys(f"{f}:{int(line)}" for f, line in removed.itertuples(index=False))
+        )
     data = data.loc[~exact]
     log.count("duplicates", "exact duplicates removed", counts["duplicates_removed"])
     key = data[_KEY].astype("object").where(data[_KEY].notna(), "\x00")
@@ -64,6 +65,7 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         sub = multi.loc[bad]
         cols = pd.Series([", ".join(conflict_cols[int(g)]) for g in gid[bad]], index=sub.index)
         first_col = [conflict_cols[int(g)][0] for g in gid[bad]]
+
         def shown(i, c):
             raw_col = f"{c}__raw"
             if raw_col in sub.columns and pd.notna(sub.at[i, raw_col]):
@@ -74,9 +76,16 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
             ["; ".join(shown(i, c) for c in conflict_cols[int(g)]) for i, g in zip(sub.index, gid[bad])],
             index=sub.index,
         )
-        q.add(sub, np.ones(len(sub), dtype=bool), cols, raw, R.CONFLICTING_DUPLICATE, "row_removed",
-              "another record of the same participant, visit and side holds a different value",
-              check=f"unique key ({first_col[0]} ...)")
+        q.add(
+            sub,
+            np.ones(len(sub), dtype=bool),
+            cols,
+            raw,
+            R.CONFLICTING_DUPLICATE,
+            "row_removed",
+            "another record of the same participant, visit and side holds a different value",
+            check=f"unique key ({first_col[0]} ...)",
+        )
         counts["conflicting_records"] = int(bad.sum())
         log.count("duplicates", "conflicting records quarantined", int(bad.sum()))
     good = multi.loc[~bad]

@@ -95,7 +95,9 @@ def parse_numbers(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
 def _unit_factors(measure, units: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
     """Factor per row for a column of unit spellings; NaN where the unit is unknown."""
     codes, uniques = pd.factorize(units.astype("object").where(units.notna(), ""), sort=False)
-    table = np.array([measure.factor(str(u)) if measure.factor(str(u)) is not None else np.nan for u in uniques], dtype=float)
+    table = np.array(
+        [measure.factor(str(u)) if measure.factor(str(u)) is not None else np.nan for u in uniques], dtype=float
+    )
     factors = table[codes] if len(uniques) else np.ones(len(units))
     labels = np.array([normalise_label(u) or "" for u in uniques], dtype=object)
     return factors, (labels[codes] if len(uniques) else np.full(len(units), "", dtype=object)), dict(enumerate(uniques))
@@ -115,7 +117,12 @@ def first_of_cell(rec: pd.DataFrame, name: str | None, headers: dict | None) -> 
 
 
 def _measure_column(
-    rec: pd.DataFrame, name: str, registry: Registry, decimal: str, q: Quarantine, log: AuditLog,
+    rec: pd.DataFrame,
+    name: str,
+    registry: Registry,
+    decimal: str,
+    q: Quarantine,
+    log: AuditLog,
     once: np.ndarray,
 ) -> np.ndarray:
     m = registry[name]
@@ -150,8 +157,12 @@ def _measure_column(
         log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
     unknown = has_value & np.isnan(factors)
     n = q.add(
-        rec, unknown, name, raw.astype("str") + " [unit: " + units.astype("str") + "]",
-        R.UNKNOWN_UNIT, "value_set_missing",
+        rec,
+        unknown,
+        name,
+        raw.astype("str") + " [unit: " + units.astype("str") + "]",
+        R.UNKNOWN_UNIT,
+        "value_set_missing",
         f"{name}: unit not known (known: {', '.join(sorted(k for k in m.units if k))})",
     )
     log.count("values_quarantined", f"{name}: unknown_unit", n)
@@ -181,8 +192,15 @@ def harmonise_ids(rec: pd.DataFrame, q: Quarantine, log: AuditLog, once: np.ndar
     return empty
 
 
-def _visits(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quarantine, log: AuditLog,
-            source: str, header_is_week: bool) -> np.ndarray:
+def _visits(
+    rec: pd.DataFrame,
+    registry: Registry,
+    mapping: Mapping,
+    q: Quarantine,
+    log: AuditLog,
+    source: str,
+    header_is_week: bool,
+) -> np.ndarray:
     """Fill ``visit_week`` from the header tag or the visit column; return rows to remove."""
     n = len(rec)
     week = np.full(n, np.nan)
@@ -214,8 +232,15 @@ def _visits(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quaranti
             )
         for lab in labels:
             log.count("visits", f"unrecognised label {lab!r}", int((raw == lab).sum()))
-        q.add(rec, bad, "visit", raw, R.UNRECOGNISED_VISIT, "row_removed",
-              "visit label not recognised; name it in the mapping file's visits: section")
+        q.add(
+            rec,
+            bad,
+            "visit",
+            raw,
+            R.UNRECOGNISED_VISIT,
+            "row_removed",
+            "visit label not recognised; name it in the mapping file's visits: section",
+        )
         drop |= bad
         week = np.where(np.isnan(week), from_col, week)
         for lab, cnt in raw[~bad & ~blank].value_counts().items():
@@ -248,19 +273,28 @@ def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) ->
                 parsed.loc[rest] = pd.to_datetime(norm, format=f, errors="coerce")
                 log.step("dates", column="visit_date", read_as=f, count=int(rest.sum()))
             else:
-                log.warn("visit dates with '/' are ambiguous (day/month order unknown); "
-                         "set date_format in a --map file")
+                log.warn(
+                    "visit dates with '/' are ambiguous (day/month order unknown); set date_format in a --map file"
+                )
     dates = parsed.to_numpy()[codes] if len(uniques) else np.array([], dtype="datetime64[ns]")
     dates = pd.to_datetime(pd.Series(dates, index=rec.index))
     bad = dates.isna().to_numpy() & (raw != "").to_numpy() & ~raw.str.lower().isin({"na", "n/a", "-"}).to_numpy()
-    q.add(rec, bad, "visit_date", raw, R.BAD_DATE, "value_set_missing",
-          "visit date not readable (or ambiguous day/month order); set date_format in a --map file")
+    q.add(
+        rec,
+        bad,
+        "visit_date",
+        raw,
+        R.BAD_DATE,
+        "value_set_missing",
+        "visit date not readable (or ambiguous day/month order); set date_format in a --map file",
+    )
     log.count("values_quarantined", "visit_date: bad_date", int(bad.sum()))
     rec["visit_date"] = dates.dt.normalize()
 
 
-def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quarantine,
-                log: AuditLog, once: np.ndarray) -> np.ndarray:
+def _categories(
+    rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quarantine, log: AuditLog, once: np.ndarray
+) -> np.ndarray:
     drop = np.zeros(len(rec), dtype=bool)
     for col, vocab in (("sex", "sex"), ("side", "side"), ("affected_side", "side")):
         if col not in rec.columns:
@@ -286,14 +320,32 @@ def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quar
         bad = (canon == None) & ~blank & ~is_limb  # noqa: E711
         if col == "side":
             if is_limb.any():
-                lb = rec["limb"].astype("object") if "limb" in rec.columns else pd.Series([None] * len(rec), index=rec.index, dtype="object")
+                lb = (
+                    rec["limb"].astype("object")
+                    if "limb" in rec.columns
+                    else pd.Series([None] * len(rec), index=rec.index, dtype="object")
+                )
                 rec["limb"] = lb.where(~is_limb, pd.Series(limb, index=rec.index))
-            q.add(rec, bad, col, raw, R.UNKNOWN_CATEGORY, "row_removed",
-                  "side not recognised (left/right, or injured/uninjured); map it in the values: section")
+            q.add(
+                rec,
+                bad,
+                col,
+                raw,
+                R.UNKNOWN_CATEGORY,
+                "row_removed",
+                "side not recognised (left/right, or injured/uninjured); map it in the values: section",
+            )
             drop |= bad
         else:
-            q.add(rec, bad, col, raw, R.UNKNOWN_CATEGORY, "value_set_missing",
-                  f"{col} value not recognised; map it in the mapping file's values: section")
+            q.add(
+                rec,
+                bad,
+                col,
+                raw,
+                R.UNKNOWN_CATEGORY,
+                "value_set_missing",
+                f"{col} value not recognised; map it in the mapping file's values: section",
+            )
         changed = (canon != None) & (canon != raw.to_numpy(dtype=object))  # noqa: E711
         log.count("categories", f"{col} normalised", int((changed & once).sum()))
         rec[col] = pd.Series(np.where(canon == None, None, canon), index=rec.index, dtype="object")  # noqa: E711
@@ -302,24 +354,45 @@ def _categories(rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quar
             user = mapping.values.get(col, {})
             s = rec[col].astype("str").fillna("").str.strip().str.replace(_WS, " ", regex=True)
             if user:
-                s = s.map(lambda v: user.get(v.lower(), v))
+                s = s.map(lambda v, table=user: table.get(v.lower(), v))
             blank = s.str.lower().isin(registry.missing_tokens)
             formula = s.str.startswith(_FORMULA).to_numpy() & ~blank.to_numpy()
-            q.add(rec, formula, col, rec[col], R.FORMULA_LIKE, "value_set_missing",
-                  f"{col}: formula-like text (starts with =, + or @); value set to missing")
+            q.add(
+                rec,
+                formula,
+                col,
+                rec[col],
+                R.FORMULA_LIKE,
+                "value_set_missing",
+                f"{col}: formula-like text (starts with =, + or @); value set to missing",
+            )
             rec[col] = s.where(~blank & ~formula, None).astype("object")
     if "repeat_instrument" in rec.columns:
         rep = rec["repeat_instrument"].astype("str").fillna("").str.strip() != ""
-        q.add(rec, rep.to_numpy(), "redcap_repeat_instrument", rec["repeat_instrument"], R.REPEATED_INSTRUMENT,
-              "row_removed", "REDCap repeating-instrument rows are not supported yet; export the repeating "
-              "instrument separately, one row per visit")
+        q.add(
+            rec,
+            rep.to_numpy(),
+            "redcap_repeat_instrument",
+            rec["repeat_instrument"],
+            R.REPEATED_INSTRUMENT,
+            "row_removed",
+            "REDCap repeating-instrument rows are not supported yet; export the repeating "
+            "instrument separately, one row per visit",
+        )
         drop |= rep.to_numpy()
     return drop
 
 
-def harmonise_file(rec: pd.DataFrame, registry: Registry, mapping: Mapping, decimal: str,
-                   q: Quarantine, log: AuditLog, source: str,
-                   visit_is_week: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+def harmonise_file(
+    rec: pd.DataFrame,
+    registry: Registry,
+    mapping: Mapping,
+    decimal: str,
+    q: Quarantine,
+    log: AuditLog,
+    source: str,
+    visit_is_week: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Harmonise the records of one file; return them and the mask of rows to remove.
 
     ``visit_is_week`` says that the visit column's header names weeks ("Week", "wk"), so bare
@@ -340,8 +413,9 @@ def harmonise_file(rec: pd.DataFrame, registry: Registry, mapping: Mapping, deci
         rec[f"{name}__raw"] = raw
     if "__no_values" in rec.columns:
         lonely = rec["__no_values"].fillna(False).to_numpy(dtype=bool)
-        q.add(rec, lonely & ~drop, "", "", R.NO_MEASUREMENTS, "row_removed",
-              "the line holds no measurement at any visit")
+        q.add(
+            rec, lonely & ~drop, "", "", R.NO_MEASUREMENTS, "row_removed", "the line holds no measurement at any visit"
+        )
         drop |= lonely
     return rec, drop
 

@@ -38,13 +38,32 @@ DEFAULT_WINDOW_DAYS = 4.0
 
 #: Columns always present in the clean table (even when empty), in this order.
 CORE_COLUMNS = [
-    "participant_id", "group", "visit_week", "days_from_baseline", "side", "age_years", "sex",
+    "participant_id",
+    "group",
+    "visit_week",
+    "days_from_baseline",
+    "side",
+    "age_years",
+    "sex",
     "body_mass_kg",
 ]
 #: Order of the other known columns, where present.
 CANONICAL_ORDER = [
-    "participant_id", "site", "group", "sex", "age_years", "height_cm", "body_mass_kg", "lever_arm_m",
-    "visit_week", "days_from_baseline", "visit_date", "out_of_window", "side", "limb", "affected_side",
+    "participant_id",
+    "site",
+    "group",
+    "sex",
+    "age_years",
+    "height_cm",
+    "body_mass_kg",
+    "lever_arm_m",
+    "visit_week",
+    "days_from_baseline",
+    "visit_date",
+    "out_of_window",
+    "side",
+    "limb",
+    "affected_side",
 ]
 _TAIL = ["discharge_reason", "source_file", "source_line"]
 _WEEK_HEADERS = {"week", "wk", "weeks", "visit week", "week number", "wk no", "week no"}
@@ -89,8 +108,7 @@ class CleanResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def write(self, out: str | Path, quarantine: str | Path | None = None,
-              log: str | Path | None = None) -> None:
+    def write(self, out: str | Path, quarantine: str | Path | None = None, log: str | Path | None = None) -> None:
         """Write the clean table (.csv or .parquet), the quarantine table (.csv) and the log (.json)."""
         import json
 
@@ -139,9 +157,11 @@ def _resolve_limbs(data: pd.DataFrame, log: AuditLog) -> None:
     if "limb" in data.columns:
         lb = data["limb"]
         from_limb = pd.Series(
-            np.where(lb == "involved", aff, np.where(lb == "uninvolved",
-                     aff.map({"left": "right", "right": "left"}), None)),
-            index=data.index, dtype="object",
+            np.where(
+                lb == "involved", aff, np.where(lb == "uninvolved", aff.map({"left": "right", "right": "left"}), None)
+            ),
+            index=data.index,
+            dtype="object",
         )
         side = data["side"] if "side" in data.columns else pd.Series(None, index=data.index, dtype="object")
         fill = side.isna() & from_limb.notna()
@@ -150,9 +170,9 @@ def _resolve_limbs(data: pd.DataFrame, log: AuditLog) -> None:
     if "side" in data.columns:
         lb = data["limb"] if "limb" in data.columns else pd.Series(None, index=data.index, dtype="object")
         derived = pd.Series(
-            np.where(data["side"].isna() | aff.isna(), None,
-                     np.where(data["side"] == aff, "involved", "uninvolved")),
-            index=data.index, dtype="object",
+            np.where(data["side"].isna() | aff.isna(), None, np.where(data["side"] == aff, "involved", "uninvolved")),
+            index=data.index,
+            dtype="object",
         )
         data["limb"] = lb.where(lb.notna(), derived)
 
@@ -239,13 +259,17 @@ def clean(
     if progress is None:
         progress = sys.stderr.isatty()
     q = Quarantine()
-    log = AuditLog(settings={
-        "schedule_weeks": sched,
-        "window_days": float(window_days),
-        "deidentify": bool(deidentify),
-        "mapping": Path(mp.source).name if mp.source and mp.source != "mapping" else None,
-        "user_measures": None if measures is None else (Path(measures).name if isinstance(measures, (str, Path)) else "mapping"),
-    })
+    log = AuditLog(
+        settings={
+            "schedule_weeks": sched,
+            "window_days": float(window_days),
+            "deidentify": bool(deidentify),
+            "mapping": Path(mp.source).name if mp.source and mp.source != "mapping" else None,
+            "user_measures": None
+            if measures is None
+            else (Path(measures).name if isinstance(measures, (str, Path)) else "mapping"),
+        }
+    )
     parts = []
     rows_in = quarantined = 0
     steps = tqdm(total=len(paths) * 4 + 4, desc="cleaning", unit=" steps", disable=not progress)
@@ -269,27 +293,39 @@ def clean(
         rec, drop = harmonise_file(rec, reg, mp, table.info["decimal"], q, log, name, visit_is_week)
         steps.update(1)
         if table.bad_lines:
-            bad = pd.DataFrame({
-                "source_file": name,
-                "source_line": [ln for ln, _ in table.bad_lines],
-                "participant_id": "",
-            })
-            q.add(bad, np.ones(len(bad), dtype=bool), "", pd.Series([t for _, t in table.bad_lines]),
-                  R.SCHEMA, "row_removed", "line has more fields than the header", check="field_count")
+            bad = pd.DataFrame(
+                {
+                    "source_file": name,
+                    "source_line": [ln for ln, _ in table.bad_lines],
+                    "participant_id": "",
+                }
+            )
+            q.add(
+                bad,
+                np.ones(len(bad), dtype=bool),
+                "",
+                pd.Series([t for _, t in table.bad_lines]),
+                R.SCHEMA,
+                "row_removed",
+                "line has more fields than the header",
+                check="field_count",
+            )
         n_in = int(len(rec)) + len(table.bad_lines)
         rows_in += n_in
         quarantined += int(drop.sum()) + len(table.bad_lines)
         parts.append(rec.loc[~drop])
-        log.inputs.append({
-            **table.info,
-            "layout": rinfo["layout"],
-            "records": n_in,
-            "empty_visit_slices": rinfo["empty_slices"],
-            "lines_without_values": rinfo["lines_without_values"],
-            "columns": {r.raw: _describe_role(r) for r in roles},
-            "unmapped_columns": unmapped,
-            "identifier_columns": identifiers,
-        })
+        log.inputs.append(
+            {
+                **table.info,
+                "layout": rinfo["layout"],
+                "records": n_in,
+                "empty_visit_slices": rinfo["empty_slices"],
+                "lines_without_values": rinfo["lines_without_values"],
+                "columns": {r.raw: _describe_role(r) for r in roles},
+                "unmapped_columns": unmapped,
+                "identifier_columns": identifiers,
+            }
+        )
         steps.update(1)
     data = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
     if "side" not in data.columns:
@@ -304,8 +340,13 @@ def clean(
     drop = validate(data, reg, q, log)
     quarantined += int(drop.sum())
     data = data.loc[~drop]
-    data = data.drop(columns=[c for c in data.columns if c.endswith("__unit")
-                              or c in ("visit", "visit_week_header", "__no_values", "repeat_instrument")])
+    data = data.drop(
+        columns=[
+            c
+            for c in data.columns
+            if c.endswith("__unit") or c in ("visit", "visit_week_header", "__no_values", "repeat_instrument")
+        ]
+    )
     fill_participant_level(data, log)
     steps.update(1)
     data, dcounts = resolve_duplicates(data, q, log)
@@ -341,9 +382,7 @@ def clean(
     if dcounts.get("duplicate_lines"):
         rows["duplicate_lines"] = dcounts["duplicate_lines"]
     if not rows["invariant_holds"]:
-        raise HipkitError(
-            f"internal error: row accounting does not balance ({rows}); please report this with the log"
-        )
+        raise HipkitError(f"internal error: row accounting does not balance ({rows}); please report this with the log")
     log.rows = rows
     result = CleanResult(data=data, quarantine=quar, log=log.to_dict())
     n_q = rows["quarantined"] + rows["values_quarantined"]
@@ -351,7 +390,8 @@ def clean(
         warnings.warn(
             f"hipkit.clean: {rows['quarantined']} records and {rows['values_quarantined']} values quarantined; "
             f"{len(log.warnings)} warnings in the log (see result.quarantine and result.log)",
-            DataQualityWarning, stacklevel=2,
+            DataQualityWarning,
+            stacklevel=2,
         )
     return result
 
@@ -364,8 +404,12 @@ def _order(data: pd.DataFrame, reg: Registry) -> pd.DataFrame:
         if col in data.columns:
             data[col] = data[col].astype("object").where(data[col].notna(), None)
     measures = [m.name for m in reg if m.name in data.columns and m.kind != "covariate"]
-    derived = [c for m in measures for c in (f"{m}_change", f"{m}_pct_change", f"{m}_lsi", f"{m}_responder")
-               if c in data.columns]
+    derived = [
+        c
+        for m in measures
+        for c in (f"{m}_change", f"{m}_pct_change", f"{m}_lsi", f"{m}_responder")
+        if c in data.columns
+    ]
     head = [c for c in CANONICAL_ORDER if c in data.columns]
     tail = [c for c in _TAIL if c in data.columns]
     rest = [c for c in data.columns if c not in set(head + measures + derived + tail)]

@@ -68,7 +68,8 @@ def to_records(table: RawTable, roles: list[ColumnRole], registry: Registry) -> 
     date_raw = {r.visit: r.raw for r in roles if r.role == "key" and r.visit is not None}
 
     static_raw = {
-        r.target: r.raw for r in roles
+        r.target: r.raw
+        for r in roles
         if r.role in ("key", "measure") and r.visit is None and r.side is None and r.limb is None
     }
     headers: dict[int, dict[str, str]] = {0: static_raw}
@@ -82,9 +83,9 @@ def to_records(table: RawTable, roles: list[ColumnRole], registry: Registry) -> 
         return base.reset_index(drop=True), info
 
     info["layout"] = "wide"
-    measure_names = {
-        k for sl in slices.values() for k in sl if not k.endswith("__unit")
-    } | {k for k in static if k in registry and not k.endswith("__unit")}
+    measure_names = {k for sl in slices.values() for k in sl if not k.endswith("__unit")} | {
+        k for k in static if k in registry and not k.endswith("__unit")
+    }
     static_measures = [k for k in static if k in registry]
     has_values_static = np.zeros(n, dtype=bool)
     for k in static_measures:

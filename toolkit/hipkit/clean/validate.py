@@ -43,19 +43,18 @@ def clean_schema(registry: Registry, columns: list[str] | None = None) -> pa.Dat
     cols: dict[str, pa.Column] = {
         "participant_id": pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1)),
         "visit_week": pa.Column(float, nullable=False, checks=pa.Check.ge(0)),
-        "side": pa.Column(object, nullable=True, required=False,
-                          checks=pa.Check.isin(["left", "right"])),
-        "sex": pa.Column(object, nullable=True, required=False,
-                         checks=pa.Check.isin(["female", "male"])),
-        "limb": pa.Column(object, nullable=True, required=False,
-                          checks=pa.Check.isin(["involved", "uninvolved"])),
+        "side": pa.Column(object, nullable=True, required=False, checks=pa.Check.isin(["left", "right"])),
+        "sex": pa.Column(object, nullable=True, required=False, checks=pa.Check.isin(["female", "male"])),
+        "limb": pa.Column(object, nullable=True, required=False, checks=pa.Check.isin(["involved", "uninvolved"])),
     }
     for m in registry:
         if columns is not None and m.name not in columns:
             continue
         low, high = m.range
         cols[m.name] = pa.Column(
-            float, nullable=True, required=False,
+            float,
+            nullable=True,
+            required=False,
             checks=pa.Check.in_range(low, high),
             description=f"{m.label} ({m.unit})",
         )
@@ -86,14 +85,24 @@ def validate(data: pd.DataFrame, registry: Registry, q: Quarantine, log: AuditLo
         raw = frame[raw_col] if raw_col in frame.columns else frame[column].astype("object")
         if column in registry:
             m = registry[column]
-            n = q.add(frame, rows, column, raw, R.OUT_OF_RANGE, "value_set_missing",
-                      f"{column}: outside the valid range {m.range[0]:g}-{m.range[1]:g} {m.unit}",
-                      check=str(check))
+            n = q.add(
+                frame,
+                rows,
+                column,
+                raw,
+                R.OUT_OF_RANGE,
+                "value_set_missing",
+                f"{column}: outside the valid range {m.range[0]:g}-{m.range[1]:g} {m.unit}",
+                check=str(check),
+            )
             log.count("values_quarantined", f"{column}: out_of_range", n)
             data.loc[data.index[rows], column] = np.nan
         else:
-            reason = R.MISSING_ID if column == "participant_id" else (
-                R.UNRECOGNISED_VISIT if column == "visit_week" else R.SCHEMA)
+            reason = (
+                R.MISSING_ID
+                if column == "participant_id"
+                else (R.UNRECOGNISED_VISIT if column == "visit_week" else R.SCHEMA)
+            )
             action = "row_removed" if column in _KEY_CHECKS or column == "side" else "value_set_missing"
             q.add(frame, rows, column, raw, reason, action, f"{column}: failed {check}", check=str(check))
             if action == "row_removed":

@@ -127,9 +127,7 @@ def _read_csv_text(text: str, name: str, delimiter: str, progress: bool) -> tupl
     try:
         reader = pd.read_csv(io.StringIO(text), chunksize=_CHUNK, **opts)
         chunks = []
-        with tqdm(
-            desc=f"reading {name}", unit=" rows", disable=not progress, leave=False
-        ) as bar:
+        with tqdm(desc=f"reading {name}", unit=" rows", disable=not progress, leave=False) as bar:
             for chunk in reader:
                 chunks.append(chunk)
                 bar.update(len(chunk))

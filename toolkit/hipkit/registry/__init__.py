@@ -21,7 +21,7 @@ Examples
 >>> reg = load_registry()
 >>> reg["pain_vas"].mcid
 2.0
->>> reg.match_header("VAS (mm)")
+>>> reg.match_header("Pain VAS")
 'pain_vas'
 """
 
@@ -138,9 +138,7 @@ def _measure_from_dict(entry: Mapping[str, Any], kind_default: str, origin: str)
         raise RegistryError(f"{origin}: measure {name!r} kind must be one of {sorted(_KINDS)}")
     direction = entry.get("direction")
     if direction not in _DIRECTIONS:
-        raise RegistryError(
-            f"{origin}: measure {name!r} direction must be higher_better or lower_better"
-        )
+        raise RegistryError(f"{origin}: measure {name!r} direction must be higher_better or lower_better")
     units = {normalise_label(k): float(v) for k, v in (entry.get("units") or {"": 1.0}).items()}
     units.setdefault(normalise_label(unit), 1.0)
     aliases = tuple(dict.fromkeys(normalise_label(a) for a in [name, *entry.get("aliases", [])]))
@@ -211,9 +209,7 @@ class Registry:
         try:
             return self._by_name[name]  # type: ignore[attr-defined]
         except KeyError:
-            raise KeyError(
-                f"no measure {name!r} in the registry; known: {', '.join(self.names())}"
-            ) from None
+            raise KeyError(f"no measure {name!r} in the registry; known: {', '.join(self.names())}") from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name  # type: ignore[attr-defined]
@@ -255,9 +251,7 @@ class Registry:
     def is_identifier(self, text: str) -> bool:
         """Whether a header names a direct identifier (name, date of birth, phone, ...)."""
         key = normalise_label(text)
-        return key in self.identifiers or key.replace(" ", "") in {
-            i.replace(" ", "") for i in self.identifiers
-        }
+        return key in self.identifiers or key.replace(" ", "") in {i.replace(" ", "") for i in self.identifiers}
 
     def category(self, variable: str, value: str) -> str | None:
         """Normalise a categorical value (sex, side, limb); None when not recognised."""
@@ -293,8 +287,7 @@ class Registry:
             self,
             measures=measures,
             keys=keys,
-            identifiers=self.identifiers
-            + tuple(normalise_label(i) for i in spec.get("identifiers", [])),
+            identifiers=self.identifiers + tuple(normalise_label(i) for i in spec.get("identifiers", [])),
         )
 
     def to_frame(self):
