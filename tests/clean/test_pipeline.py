@@ -115,6 +115,22 @@ def test_complementary_records_from_two_files_are_combined(write):
     assert res.data[["pain_vas", "akps"]].values.tolist() == [[5, 70]]
     r = res.log["rows"]
     assert (r["in"], r["clean"], r["out"], r["combined_into_other_rows"]) == (2, 2, 1, 1)
+    assert r["combined_lines"] == ["b.csv:2"]
+
+
+def test_missing_value_tokens_are_not_ids(write):
+    p = write("x.csv", "ID,Visit,VAS\nn/a,Baseline,5\nP1,Baseline,4\n")
+    res = hipkit.clean(p)
+    assert res.data["participant_id"].tolist() == ["P1"]
+    assert res.quarantine["reason"].tolist() == ["missing_id"]
+
+
+@pytest.mark.parametrize("cell", ["-1", "2024", "2024-01", "12"])
+def test_partial_or_numeric_dates_are_not_read_as_dates(write, cell):
+    p = write("x.csv", f"ID,Visit,Visit date,VAS\nP1,Baseline,{cell},5\n")
+    res = hipkit.clean(p)
+    assert res.data["visit_date"].isna().all()
+    assert res.quarantine["reason"].tolist() == ["bad_date"]
 
 
 def test_out_of_window_visits_are_flagged_and_kept(write):

@@ -93,6 +93,13 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         ggid = gid[~bad]
         combined = good.groupby(ggid, sort=False).first()
         counts["combined_records"] = int(len(good) - len(combined))
+        merged = good.loc[pd.Series(ggid, index=good.index).duplicated().to_numpy()]
+        counts["combined_lines"] = list(
+            dict.fromkeys(
+                f"{f}:{int(line)}"
+                for f, line in merged[["source_file", "source_line"]].head(1000).itertuples(index=False)
+            )
+        )
         log.count("duplicates", "complementary records combined", counts["combined_records"])
         data = pd.concat([data.loc[~shared], combined], ignore_index=True)
     else:

@@ -180,13 +180,20 @@ def _measure_column(
     return values
 
 
-def harmonise_ids(rec: pd.DataFrame, q: Quarantine, log: AuditLog, once: np.ndarray | None = None) -> np.ndarray:
+def harmonise_ids(
+    rec: pd.DataFrame,
+    q: Quarantine,
+    log: AuditLog,
+    once: np.ndarray | None = None,
+    missing_tokens: frozenset[str] = frozenset(),
+) -> np.ndarray:
     """Trim, upper-case and remove inner spaces of participant ids; mark empty ids for removal."""
     raw = rec["participant_id"].astype("str").fillna("")
     clean = raw.str.replace(_WS, "", regex=True).str.upper()
     once = np.ones(len(rec), dtype=bool) if once is None else once
     log.count("ids", "normalised (spaces or case changed)", int(((clean != raw).to_numpy() & once).sum()))
     empty = (clean == "").to_numpy() | rec["participant_id"].isna().to_numpy()
+    empty |= raw.str.strip().str.lower().isin(missing_tokens).to_numpy()
     rec["participant_id"] = clean.where(~empty, None)
     q.add(rec, empty, "participant_id", raw, R.MISSING_ID, "row_removed", "no participant id")
     return empty
@@ -259,7 +266,8 @@ def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) ->
     if fmt:
         parsed = pd.to_datetime(u, format=fmt, errors="coerce")
     else:
-        parsed = pd.to_datetime(u, format="ISO8601", errors="coerce")
+        full_iso = u.str.match(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T][0-9:.]*)?\s*$")
+        parsed = pd.to_datetime(u.where(full_iso, None), format="ISO8601", errors="coerce")
         rest = parsed.isna() & (u != "")
         if rest.any():
             parts = u[rest].str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$").astype(float)
@@ -400,7 +408,7 @@ def harmonise_file(
     """
     headers = q.headers.get(source)
     line_once = first_of_cell(rec, None, headers)
-    drop = harmonise_ids(rec, q, log, line_once)
+    drop = harmonise_ids(rec, q, log, line_once, registry.missing_tokens)
     drop |= _visits(rec, registry, mapping, q, log, source, visit_is_week)
     _dates(rec, mapping, q, log)
     drop |= _categories(rec, registry, mapping, q, log, line_once)

@@ -379,8 +379,9 @@ def clean(
         "participants": int(data["participant_id"].nunique()),
     }
     rows["invariant_holds"] = rows["in"] == rows["clean"] + rows["quarantined"] + rows["duplicates_removed"]
-    if dcounts.get("duplicate_lines"):
-        rows["duplicate_lines"] = dcounts["duplicate_lines"]
+    for key in ("duplicate_lines", "combined_lines"):
+        if dcounts.get(key):
+            rows[key] = dcounts[key]  # origins of records not in the table as rows of their own
     if not rows["invariant_holds"]:
         raise HipkitError(f"internal error: row accounting does not balance ({rows}); please report this with the log")
     log.rows = rows
