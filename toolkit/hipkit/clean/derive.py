@@ -91,25 +91,28 @@ def _first_per_participant(data: pd.DataFrame, col: str) -> pd.Series:
 
 def _lsi(data: pd.DataFrame, col: str) -> np.ndarray:
     """LSI per (participant, visit): involved/uninvolved when the limb is known, else weaker/stronger."""
-    key = pd.MultiIndex.from_frame(data[["participant_id", "visit_week"]])
+    group, _ = pd.factorize(pd.MultiIndex.from_arrays([data["participant_id"], data["visit_week"]]))
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    values = data[col].to_numpy(dtype=float)
     out = np.full(len(data), np.nan)
-    for by, num, den in (("side", None, None), ("limb", "involved", "uninvolved")):
+
+    def per_group(mask: np.ndarray) -> np.ndarray:
+        arr = np.full(n_groups, np.nan)
+        arr[group[mask]] = values[mask]
+        return arr
+
+    for by, num, den in (("side", "left", "right"), ("limb", "involved", "uninvolved")):
         if by not in data.columns:
             continue
-        rows = data[["participant_id", "visit_week", by, col]].dropna(subset=[by, col])
-        if rows.empty:
-            continue
-        wide = rows.pivot_table(index=["participant_id", "visit_week"], columns=by, values=col, aggfunc="first")
+        lab = data[by].to_numpy(dtype=object)
+        a, b = per_group(lab == num), per_group(lab == den)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if num is None:
-                if not {"left", "right"} <= set(wide.columns):
-                    continue
-                lsi = 100.0 * np.minimum(wide["left"], wide["right"]) / np.maximum(wide["left"], wide["right"])
+            if by == "side":
+                lsi = 100.0 * np.fmin(a, b) / np.fmax(a, b)
+                lsi[np.isnan(a) | np.isnan(b)] = np.nan
             else:
-                if not {num, den} <= set(wide.columns):
-                    continue
-                lsi = 100.0 * wide[num] / wide[den]
-        vals = pd.Series(lsi, index=wide.index).reindex(key).to_numpy(dtype=float)
+                lsi = 100.0 * a / b
+        vals = lsi[group]
         out = np.where(np.isnan(vals), out, vals)  # the limb-based index, computed last, wins
     sided = np.zeros(len(data), dtype=bool)
     for by in ("side", "limb"):

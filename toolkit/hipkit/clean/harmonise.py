@@ -60,6 +60,17 @@ def parse_numbers(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
         values = raw.to_numpy(dtype=float, na_value=np.nan).copy()
         status = np.where(np.isnan(values), "missing", "ok").astype(object)
         return values, status, np.full(n, None, dtype=object), np.where(np.isnan(values), "", None)
+    # Exports repeat the same few cell texts many times: parse each distinct text once.
+    codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
+    u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object")
+    values, status, unit, token = _parse_texts(u, decimal, missing_tokens)
+    take = np.where(codes < 0, len(uniques), codes)
+    return values[take], status[take], unit[take], token[take]
+
+
+def _parse_texts(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
+    """:func:`parse_numbers` on distinct cell texts (the last one is the empty cell)."""
+    n = len(raw)
     text = raw.astype("str").fillna("").str.strip()
     lower = text.str.lower()
     missing = lower.isin(missing_tokens).to_numpy() | raw.isna().to_numpy()
@@ -94,13 +105,22 @@ def parse_numbers(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
 
 def _unit_factors(measure, units: pd.Series) -> tuple[np.ndarray, np.ndarray, dict]:
     """Factor per row for a column of unit spellings; NaN where the unit is unknown."""
-    codes, uniques = pd.factorize(units.astype("object").where(units.notna(), ""), sort=False)
+    codes, uniques = pd.factorize(units.astype("object"), sort=False, use_na_sentinel=False)
+    uniques = np.asarray(["" if pd.isna(u) else str(u) for u in uniques], dtype=object)
     table = np.array(
         [measure.factor(str(u)) if measure.factor(str(u)) is not None else np.nan for u in uniques], dtype=float
     )
     factors = table[codes] if len(uniques) else np.ones(len(units))
     labels = np.array([normalise_label(u) or "" for u in uniques], dtype=object)
     return factors, (labels[codes] if len(uniques) else np.full(len(units), "", dtype=object)), dict(enumerate(uniques))
+
+
+def per_unique(s: pd.Series, func) -> pd.Series:
+    """Apply a vectorised text function to the distinct values of ``s`` only, then spread back."""
+    codes, uniques = pd.factorize(s.astype("object"), use_na_sentinel=True)
+    u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object").astype("str")
+    out = np.asarray(func(u), dtype=object)
+    return pd.Series(out[np.where(codes < 0, len(uniques), codes)], index=s.index, dtype="object")
 
 
 def first_of_cell(rec: pd.DataFrame, name: str | None, headers: dict | None) -> np.ndarray:
@@ -146,10 +166,13 @@ def _measure_column(
         log.count("values_quarantined", f"{name}: {reason}", n)
     # Units: the cell's own unit wins over the column's (header or unit column).
     unit_col = rec.get(f"{name}__unit")
-    units = pd.Series(inline_unit, index=rec.index, dtype="object")
-    if unit_col is not None:
-        units = units.where(units.notna(), unit_col.astype("object"))
-    units = units.fillna("")
+    in_cell_any = bool((inline_unit != None).any())  # noqa: E711
+    if unit_col is not None and not in_cell_any:
+        units = unit_col.astype("object")
+    else:
+        units = pd.Series(inline_unit, index=rec.index, dtype="object")
+        if unit_col is not None:
+            units = units.where(units.notna(), unit_col.astype("object"))
     factors, labels, _ = _unit_factors(m, units)
     has_value = ~np.isnan(values)
     in_cell = has_value & (inline_unit != None) & once  # noqa: E711
@@ -189,11 +212,11 @@ def harmonise_ids(
 ) -> np.ndarray:
     """Trim, upper-case and remove inner spaces of participant ids; mark empty ids for removal."""
     raw = rec["participant_id"].astype("str").fillna("")
-    clean = raw.str.replace(_WS, "", regex=True).str.upper()
+    clean = per_unique(raw, lambda u: u.str.replace(_WS, "", regex=True).str.upper())
     once = np.ones(len(rec), dtype=bool) if once is None else once
     log.count("ids", "normalised (spaces or case changed)", int(((clean != raw).to_numpy() & once).sum()))
     empty = (clean == "").to_numpy() | rec["participant_id"].isna().to_numpy()
-    empty |= raw.str.strip().str.lower().isin(missing_tokens).to_numpy()
+    empty |= per_unique(raw, lambda u: u.str.strip().str.lower().isin(missing_tokens)).to_numpy(dtype=bool)
     rec["participant_id"] = clean.where(~empty, None)
     q.add(rec, empty, "participant_id", raw, R.MISSING_ID, "row_removed", "no participant id")
     return empty
@@ -310,8 +333,8 @@ def _categories(
         s = rec[col]
         if col == "side" and "limb" in rec.columns and s.dtype == object and s.isna().all():
             continue
-        raw = s.astype("str").fillna("").str.strip()
-        lower = raw.str.lower()
+        raw = per_unique(s.astype("str").fillna(""), lambda u: u.str.strip())
+        lower = per_unique(raw, lambda u: u.str.lower())
         user = mapping.values.get(col, {})
         codes, uniques = pd.factorize(lower)
         out, limbs = [], []
@@ -323,7 +346,7 @@ def _categories(
             limbs.append(limb)
         canon = np.asarray(out, dtype=object)[codes] if len(uniques) else np.array([], dtype=object)
         limb = np.asarray(limbs, dtype=object)[codes] if len(uniques) else np.array([], dtype=object)
-        blank = lower.isin(registry.missing_tokens).to_numpy()
+        blank = per_unique(lower, lambda u: u.isin(registry.missing_tokens)).to_numpy(dtype=bool)
         is_limb = (limb != None) & (canon == None)  # noqa: E711
         bad = (canon == None) & ~blank & ~is_limb  # noqa: E711
         if col == "side":
@@ -360,11 +383,14 @@ def _categories(
     for col in ("group", "site", "discharge_reason"):
         if col in rec.columns:
             user = mapping.values.get(col, {})
-            s = rec[col].astype("str").fillna("").str.strip().str.replace(_WS, " ", regex=True)
-            if user:
-                s = s.map(lambda v, table=user: table.get(v.lower(), v))
-            blank = s.str.lower().isin(registry.missing_tokens)
-            formula = s.str.startswith(_FORMULA).to_numpy() & ~blank.to_numpy()
+            s = per_unique(
+                rec[col].astype("str").fillna(""),
+                lambda u, table=user: (
+                    u.str.strip().str.replace(_WS, " ", regex=True).map(lambda v: table.get(v.lower(), v))
+                ),
+            )
+            blank = per_unique(s, lambda u: u.str.lower().isin(registry.missing_tokens)).astype(bool)
+            formula = per_unique(s, lambda u: u.str.startswith(_FORMULA)).to_numpy(dtype=bool) & ~blank.to_numpy()
             q.add(
                 rec,
                 formula,
@@ -436,15 +462,17 @@ def normalise_free_text(data: pd.DataFrame, log: AuditLog) -> None:
         s = data[col]
         if s.isna().all():
             continue
-        key = s.astype("object").where(s.isna(), s.astype("str").str.lower())
-        counts = pd.DataFrame({"key": key, "spelling": s}).dropna()
-        counts = counts.groupby(["key", "spelling"]).size().reset_index(name="n")
-        counts = counts.sort_values(["key", "n", "spelling"], ascending=[True, False, True])
-        best = counts.drop_duplicates("key").set_index("key")["spelling"]
-        new = key.map(best)
-        changed = int((new.notna() & (new != s)).sum())
-        log.count("categories", f"{col}: spelling unified", changed)
-        data[col] = new.astype("object").where(new.notna(), None)
+        codes, uniques = pd.factorize(s.astype("object"))
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        table = pd.DataFrame({"spelling": np.asarray(uniques, dtype=object), "n": counts})
+        table["key"] = table["spelling"].astype("str").str.lower()
+        best = table.sort_values(["key", "n", "spelling"], ascending=[True, False, True]).drop_duplicates("key")
+        best = best.set_index("key")["spelling"]
+        chosen = table["key"].map(best).to_numpy(dtype=object)
+        changed = chosen != table["spelling"].to_numpy(dtype=object)
+        log.count("categories", f"{col}: spelling unified", int(counts[changed].sum()))
+        out = np.append(chosen, None)[np.where(codes < 0, len(uniques), codes)]
+        data[col] = pd.Series(out, index=data.index, dtype="object")
 
 
 def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: float, log: AuditLog) -> None:
@@ -489,18 +517,27 @@ def fill_participant_level(data: pd.DataFrame, log: AuditLog) -> None:
     Only a participant's single consistent value is carried; a participant recorded with two
     different values keeps them as they are and is named in a warning.
     """
-    pid = data["participant_id"]
+    codes, ids = pd.factorize(data["participant_id"])  # integer groups: fast group-bys
     for col in PARTICIPANT_LEVEL:
         if col not in data.columns or data[col].isna().all():
             continue
-        nun = data[col].groupby(pid).nunique(dropna=True)
-        inconsistent = nun.index[nun > 1]
+        vcodes, _ = pd.factorize(data[col])  # -1 where missing
+        frame = pd.DataFrame({"g": codes, "v": vcodes})
+        present = frame[frame["v"] >= 0]
+        nun = present.groupby("g")["v"].nunique()
+        inconsistent = ids[nun.index[nun.to_numpy() > 1]]
         if len(inconsistent):
             shown = ", ".join(map(str, inconsistent[:5])) + (" ..." if len(inconsistent) > 5 else "")
             log.warn(f"{len(inconsistent)} participants have more than one {col} ({shown}); not carried")
-        single = data[col].groupby(pid).first()
-        single = single[nun.reindex(single.index) == 1]
-        fill = data[col].isna() & pid.isin(single.index)
-        if fill.any():
-            data.loc[fill, col] = pid[fill].map(single)
-            log.count("participant_level", f"{col} carried to other visits of the participant", int(fill.sum()))
+        need = (vcodes < 0) & (codes >= 0)
+        if not need.any():
+            continue
+        first_row = present.drop_duplicates("g")
+        single = pd.Series(first_row.index.to_numpy(), index=first_row["g"].to_numpy())
+        single = single[nun.reindex(single.index).to_numpy() == 1]
+        src = pd.Series(codes[need]).map(single).to_numpy()  # row holding the participant's value
+        ok = ~pd.isna(src)
+        if ok.any():
+            rows = data.index[np.flatnonzero(need)[ok]]
+            data.loc[rows, col] = data[col].to_numpy()[src[ok].astype(np.int64)]
+            log.count("participant_level", f"{col} carried to other visits of the participant", int(ok.sum()))

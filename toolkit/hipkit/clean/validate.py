@@ -41,7 +41,7 @@ def clean_schema(registry: Registry, columns: list[str] | None = None) -> pa.Dat
     [<Check in_range: in_range(0.0, 10.0)>]
     """
     cols: dict[str, pa.Column] = {
-        "participant_id": pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1)),
+        "participant_id": pa.Column(nullable=False),  # empty ids were made missing by harmonisation
         "visit_week": pa.Column(float, nullable=False, checks=pa.Check.ge(0)),
         "side": pa.Column(object, nullable=True, required=False, checks=pa.Check.isin(["left", "right"])),
         "sex": pa.Column(object, nullable=True, required=False, checks=pa.Check.isin(["female", "male"])),
