@@ -1,0 +1,9 @@
+"""Linear mixed models with lme4's formulation and lmerTest/emmeans-grade inference."""
+
+from .compare import lrt
+from .emmeans import EmmeansResult, emmeans
+from .fit import lmm
+from .formula import parse_formula
+from .results import GLANCE_COLUMNS, TIDY_COLUMNS, LmmResult
+
+__all__ = ["lmm", "lrt", "emmeans", "EmmeansResult", "LmmResult", "parse_formula", "TIDY_COLUMNS", "GLANCE_COLUMNS"]

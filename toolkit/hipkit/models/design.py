@@ -1,0 +1,205 @@
+"""From a formula and a DataFrame to the model's arrays: y, X, Z, group codes and the Lambda pattern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IdentifiabilityError, ModelSpecError
+from .formula import ParsedFormula, as_float, parse_formula, r_term_name, random_design
+
+__all__ = ["Design", "build_design"]
+
+
+@dataclass
+class Design:
+    """The arrays of a linear mixed model with one grouping factor.
+
+    ``pattern`` lists the (row, column) of each free element of the q x q lower-triangular
+    relative covariance factor Lambda, in the order of theta (column by column within each
+    random term, as lme4 orders them).
+    """
+
+    parsed: ParsedFormula
+    y: np.ndarray
+    X: np.ndarray
+    Z: np.ndarray
+    group: np.ndarray  # integer code per row, 0..G-1
+    group_labels: np.ndarray
+    x_names: list[str]
+    z_names: list[str]
+    pattern: list[tuple[int, int]]
+    term_blocks: list[tuple[int, int, bool]]  # (start, size, correlated) per random term
+    x_design_info: object = None
+    rows_used: pd.Index = None
+    n_dropped: int = 0
+    x_terms: dict = field(default_factory=dict)  # fixed term label -> column indices
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return len(self.y)
+
+    @property
+    def p(self) -> int:
+        """Number of fixed-effect columns."""
+        return self.X.shape[1]
+
+    @property
+    def q(self) -> int:
+        """Number of random effects per participant."""
+        return self.Z.shape[1]
+
+    @property
+    def n_groups(self) -> int:
+        """Number of participants (groups)."""
+        return len(self.group_labels)
+
+    def theta_lower_bounds(self) -> np.ndarray:
+        """0 for diagonal elements of Lambda, -inf for off-diagonal ones."""
+        return np.array([0.0 if r == c else -np.inf for r, c in self.pattern])
+
+    def theta_start(self) -> np.ndarray:
+        """lme4's starting value: identity Lambda."""
+        return np.array([1.0 if r == c else 0.0 for r, c in self.pattern])
+
+
+def _variables(data: pd.DataFrame, parsed: ParsedFormula) -> list[str]:
+    import patsy
+
+    names: set[str] = set()
+    for text in [parsed.response + " ~ " + parsed.fixed] + [t.expr for t in parsed.random]:
+        try:
+            desc = patsy.ModelDesc.from_formula(text)
+        except patsy.PatsyError as exc:
+            raise ModelSpecError(f"cannot read formula part {text!r}: {str(exc).splitlines()[0]}") from None
+        for side in (desc.lhs_termlist, desc.rhs_termlist):
+            for term in side:
+                for factor in term.factors:
+                    code = factor.code
+                    for col in data.columns:
+                        if col == code or _mentions(code, col):
+                            names.add(col)
+    names.add(parsed.group)
+    return sorted(names)
+
+
+def _mentions(code: str, col: str) -> bool:
+    import re
+
+    return re.search(r"(?<![A-Za-z0-9_.])" + re.escape(col) + r"(?![A-Za-z0-9_.])", code) is not None
+
+
+def build_design(formula: str, data: pd.DataFrame) -> Design:
+    """Parse ``formula`` and build the model arrays from ``data`` (rows with missing values dropped).
+
+    Raises
+    ------
+    ModelSpecError
+        Unknown columns, a non-numeric response, an empty design.
+    IdentifiabilityError
+        A random slope that the data cannot identify (e.g. one visit per participant), or a
+        rank-deficient fixed-effects design.
+    """
+    import patsy
+
+    parsed = parse_formula(formula)
+    if not isinstance(data, pd.DataFrame):
+        raise ModelSpecError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if parsed.group not in data.columns:
+        raise ModelSpecError(f"grouping column {parsed.group!r} is not in the data")
+    used = _variables(data, parsed)
+    missing_cols = [c for c in [parsed.response] if c not in data.columns]
+    if missing_cols:
+        raise ModelSpecError(f"response column {missing_cols[0]!r} is not in the data")
+    frame = data[used]
+    complete = frame.notna().all(axis=1)
+    n_dropped = int((~complete).sum())
+    frame = frame.loc[complete]
+    if len(frame) == 0:
+        raise ModelSpecError("no complete rows: every row misses a value of a model variable")
+    try:
+        y_df, x_df = patsy.dmatrices(
+            parsed.response + " ~ " + parsed.fixed, frame, NA_action="raise", return_type="dataframe"
+        )
+    except patsy.PatsyError as exc:
+        raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
+    if y_df.shape[1] != 1:
+        raise ModelSpecError(f"response {parsed.response!r} must be numeric (got a categorical column)")
+    x_info = x_df.design_info
+    x_names = [r_term_name(c) for c in x_df.columns]
+    x_terms = {name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()}
+    z_parts, term_blocks, pattern, z_names = [], [], [], []
+    start = 0
+    for term in parsed.random:
+        z = random_design(term.expr, frame)
+        k = z.shape[1]
+        if k == 0:
+            raise ModelSpecError(f"random term ({term.expr} | {term.group}) has no columns")
+        z_parts.append(z)
+        z_names += list(z.columns)
+        term_blocks.append((start, k, term.correlated))
+        for c in range(k):
+            for r in range(c, k):
+                if r == c or term.correlated:
+                    pattern.append((start + r, start + c))
+        start += k
+    if len(set(z_names)) != len(z_names):
+        raise ModelSpecError(f"random terms repeat a column ({', '.join(z_names)}); write each once")
+    codes, labels = pd.factorize(frame[parsed.group], sort=True)
+    X = as_float(x_df)
+    Z = as_float(pd.concat(z_parts, axis=1))
+    y = as_float(y_df).ravel()
+    design = Design(
+        parsed=parsed,
+        y=y,
+        X=X,
+        Z=Z,
+        group=codes.astype(np.int64),
+        group_labels=np.asarray(labels),
+        x_names=x_names,
+        z_names=z_names,
+        pattern=pattern,
+        term_blocks=term_blocks,
+        x_design_info=x_info,
+        rows_used=frame.index,
+        n_dropped=n_dropped,
+        x_terms=x_terms,
+    )
+    _check_identifiable(design)
+    return design
+
+
+def _check_identifiable(d: Design) -> None:
+    rank = np.linalg.matrix_rank(d.X)
+    if rank < d.p:
+        raise IdentifiabilityError(
+            f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns: {', '.join(d.x_names)}); "
+            "some combinations of factor levels are empty or columns are collinear; simplify the fixed part"
+        )
+    counts = np.bincount(d.group, minlength=d.n_groups)
+    if d.q > 1:
+        # Each random slope needs participants with at least two distinct values of it.
+        for j, name in enumerate(d.z_names):
+            if name == "(Intercept)":
+                continue
+            z = d.Z[:, j]
+            zmin = np.full(d.n_groups, np.inf)
+            zmax = np.full(d.n_groups, -np.inf)
+            np.minimum.at(zmin, d.group, z)
+            np.maximum.at(zmax, d.group, z)
+            varying = int(((zmax - zmin) > 1e-12).sum())
+            if varying == 0:
+                raise IdentifiabilityError(
+                    f"the random slope of {name!r} cannot be identified: no participant has two different values "
+                    f"of it (one visit each?); drop '{name}' from the random part, e.g. (1 | {d.parsed.group})"
+                )
+    if d.n <= d.n_groups and d.q >= 1:
+        raise IdentifiabilityError(
+            f"{d.n} observations for {d.n_groups} participants: with one observation each, the random intercept "
+            "cannot be told apart from the residual; use an ordinary regression"
+        )
+    if counts.max() < 1:  # pragma: no cover - guarded above
+        raise IdentifiabilityError("no observations")

@@ -1,0 +1,461 @@
+"""The result of :func:`hipkit.lmm`: summary, tidy, glance, variance components, anova, augment, plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .contrasts import type3_contrasts
+from .design import Design
+from .engine import Blocks, Evaluation
+from .inference import Satterthwaite
+
+__all__ = ["LmmResult", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
+
+#: Columns of ``tidy()``, in order (the package glossary's names).
+TIDY_COLUMNS = [
+    "effect",
+    "group",
+    "term",
+    "estimate",
+    "std_error",
+    "df",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+]
+#: Columns of ``glance()``, in order; always exactly one row.
+GLANCE_COLUMNS = [
+    "nobs",
+    "ngroups",
+    "n_dropped",
+    "sigma",
+    "reml_criterion",
+    "logLik",
+    "AIC",
+    "BIC",
+    "deviance",
+    "r2_marginal",
+    "r2_conditional",
+    "icc",
+    "converged",
+    "singular",
+]
+
+
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+
+
+@dataclass(frozen=True, eq=False)
+class LmmResult:
+    """A fitted linear mixed model (immutable). Build it with :func:`hipkit.lmm`."""
+
+    design: Design
+    blocks: Blocks
+    evaluation: Evaluation
+    reml: bool
+    deviance: float
+    converged: bool
+    singular: bool
+    notes: list = field(default_factory=list)
+    data: pd.DataFrame | None = None
+
+    # -- core quantities ---------------------------------------------------------------------
+    @property
+    def formula(self) -> str:
+        """The model formula as given."""
+        return self.design.parsed.formula
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Relative covariance parameters at the optimum."""
+        return self.evaluation.theta
+
+    @property
+    def beta(self) -> np.ndarray:
+        """Fixed-effect estimates."""
+        return self.evaluation.beta
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard deviation."""
+        return self.evaluation.sigma(self.reml)
+
+    @cached_property
+    def cov_beta(self) -> np.ndarray:
+        """Covariance matrix of the fixed effects."""
+        return self.sigma**2 * self.evaluation.cov_beta_unscaled()
+
+    @cached_property
+    def satterthwaite(self) -> Satterthwaite:
+        """Satterthwaite."""
+        return Satterthwaite.compute(self.theta, self.sigma, self.blocks, self.design.pattern, self.reml, self.cov_beta)
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters: fixed effects, theta and sigma."""
+        return self.design.p + len(self.theta) + 1
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (restricted log-likelihood for REML fits), as lme4's logLik."""
+        return -0.5 * self.deviance
+
+    @cached_property
+    def random_cov(self) -> np.ndarray:
+        """Covariance matrix of the random effects, sigma^2 Lambda Lambda'."""
+        lam = self.evaluation.Lambda
+        return self.sigma**2 * lam @ lam.T
+
+    @cached_property
+    def ranef(self) -> pd.DataFrame:
+        """Conditional modes of the random effects (BLUPs), one row per participant."""
+        b = self.evaluation.conditional_modes()
+        return pd.DataFrame(
+            b, index=pd.Index(self.design.group_labels, name=self.design.parsed.group), columns=self.design.z_names
+        )
+
+    # -- tables --------------------------------------------------------------------------------
+    def tidy(self, effects: str = "fixed", conf_level: float = 0.95) -> pd.DataFrame:
+        """One row per term, with the glossary's columns.
+
+        Parameters
+        ----------
+        effects : {"fixed", "ran_pars", "all"}
+            Fixed effects (t tests with Satterthwaite df, t-based CIs), random-effect parameters
+            (standard deviations ``sd__<term>``, correlations ``cor__<a>.<b>`` and ``sd__Observation``,
+            with profile-likelihood CIs), or both.
+        conf_level : float, default 0.95
+        """
+        parts = []
+        if effects in ("fixed", "all"):
+            L = np.eye(self.design.p)
+            est, se, df, t, p = self.satterthwaite.t_test(L, self.beta)
+            crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "effect": "fixed",
+                        "group": None,
+                        "term": self.design.x_names,
+                        "estimate": est,
+                        "std_error": se,
+                        "df": df,
+                        "statistic": t,
+                        "p_value": p,
+                        "conf_low": est - crit * se,
+                        "conf_high": est + crit * se,
+                    }
+                )
+            )
+        if effects in ("ran_pars", "all"):
+            vc = self.variance_components(conf_level=conf_level, method="profile")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "effect": "ran_pars",
+                        "group": vc["group"],
+                        "term": vc["term"],
+                        "estimate": vc["estimate"],
+                        "std_error": np.nan,
+                        "df": np.nan,
+                        "statistic": np.nan,
+                        "p_value": np.nan,
+                        "conf_low": vc["conf_low"],
+                        "conf_high": vc["conf_high"],
+                    }
+                )
+            )
+        if not parts:
+            raise ValueError(f"effects must be 'fixed', 'ran_pars' or 'all', got {effects!r}")
+        out = pd.concat(parts, ignore_index=True)
+        out["group"] = out["group"].astype("object")
+        return out[TIDY_COLUMNS]
+
+    def r2(self) -> tuple[float, float]:
+        """Marginal and conditional R^2 (Nakagawa & Schielzeth 2013; random slopes as Johnson 2014).
+
+        ``var_fixed`` is the variance (n - 1 denominator) of the fixed-effect predictions,
+        ``var_random`` the mean over observations of z' Sigma z, ``var_resid`` sigma^2.
+        """
+        d = self.design
+        vf = float(np.var(d.X @ self.beta, ddof=1))
+        vr = float(np.mean(np.einsum("ij,jk,ik->i", d.Z, self.random_cov, d.Z)))
+        ve = self.sigma**2
+        tot = vf + vr + ve
+        return vf / tot, (vf + vr) / tot
+
+    def icc(self) -> float:
+        """Intra-class correlation of the random intercept: var(intercept) / (var(intercept) + sigma^2)."""
+        if "(Intercept)" not in self.design.z_names:
+            return np.nan
+        j = self.design.z_names.index("(Intercept)")
+        v = self.random_cov[j, j]
+        return float(v / (v + self.sigma**2))
+
+    def glance(self) -> pd.DataFrame:
+        """Exactly one row describing the fit (same columns whatever happens)."""
+        d = self.design
+        n = d.n
+        r2m, r2c = self.r2()
+        k = self.n_params
+        ll = self.loglik
+        row = {
+            "nobs": n,
+            "ngroups": d.n_groups,
+            "n_dropped": d.n_dropped,
+            "sigma": self.sigma,
+            "reml_criterion": self.deviance if self.reml else np.nan,
+            "logLik": ll,
+            "AIC": -2 * ll + 2 * k,
+            "BIC": -2 * ll + np.log(n) * k,
+            "deviance": np.nan if self.reml else self.deviance,
+            "r2_marginal": r2m,
+            "r2_conditional": r2c,
+            "icc": self.icc(),
+            "converged": self.converged,
+            "singular": self.singular,
+        }
+        return pd.DataFrame([row], columns=GLANCE_COLUMNS)
+
+    def variance_components(self, conf_level: float = 0.95, method: str = "profile") -> pd.DataFrame:
+        """Random-effect standard deviations and correlations, and the residual SD, with CIs.
+
+        Parameters
+        ----------
+        method : {"profile", "wald", "none"}
+            Profile-likelihood intervals (as lme4's ``confint(method = "profile")``), Wald
+            intervals on the SD scale from the Hessian of the deviance (delta method), or none.
+
+        Returns
+        -------
+        DataFrame
+            group, term (``sd__x``, ``cor__x.y``, ``sd__Observation``), estimate, variance,
+            conf_low, conf_high, method.
+        """
+        from .profile import profile_intervals, wald_intervals
+
+        rows = _vc_rows(self)
+        out = pd.DataFrame(rows, columns=["group", "term", "estimate", "variance"])
+        if method == "profile":
+            lo, hi = profile_intervals(self, conf_level)
+        elif method == "wald":
+            lo, hi = wald_intervals(self, conf_level)
+        elif method == "none":
+            lo = hi = np.full(len(out), np.nan)
+        else:
+            raise ValueError(f"method must be 'profile', 'wald' or 'none', got {method!r}")
+        out["conf_low"], out["conf_high"], out["method"] = lo, hi, method
+        return out
+
+    def anova(self, type: int = 3) -> pd.DataFrame:  # noqa: A002 - the statistical name
+        """F tests of each fixed term (Type III, Satterthwaite df), as lmerTest's ``anova(m)``.
+
+        Returns
+        -------
+        DataFrame
+            term, sum_sq, mean_sq, num_df, den_df, statistic (F), p_value.
+        """
+        if type != 3:
+            from ..errors import NotSupportedError
+
+            raise NotSupportedError(
+                "only Type III tests are implemented; for sequential tests compare nested models with hipkit.lrt"
+            )
+        frame = self.data.loc[self.design.rows_used]
+        rows = []
+        s2 = self.sigma**2
+        for term, L in type3_contrasts(self.design, frame).items():
+            F, q, ddf, p = self.satterthwaite.f_test(L, self.beta)
+            rows.append(
+                {
+                    "term": _r_label(term),
+                    "sum_sq": F * q * s2,
+                    "mean_sq": F * s2,
+                    "num_df": q,
+                    "den_df": ddf,
+                    "statistic": F,
+                    "p_value": p,
+                }
+            )
+        return pd.DataFrame(rows, columns=["term", "sum_sq", "mean_sq", "num_df", "den_df", "statistic", "p_value"])
+
+    def contrast(self, L, conf_level: float = 0.95) -> pd.DataFrame:
+        """T tests of linear combinations ``L @ beta`` (rows of L), with Satterthwaite df."""
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        est, se, df, t, p = self.satterthwaite.t_test(L, self.beta)
+        crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "df": df,
+                "statistic": t,
+                "p_value": p,
+                "conf_low": est - crit * se,
+                "conf_high": est + crit * se,
+            }
+        )
+
+    def emmeans(self, specs, by=None, at=None, conf_level: float = 0.95):
+        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`)."""
+        from .emmeans import emmeans
+
+        return emmeans(self, specs, by=by, at=at, conf_level=conf_level)
+
+    def augment(self) -> pd.DataFrame:
+        """The data rows used, with ``fitted``, ``fitted_fixed`` and ``resid`` added."""
+        d = self.design
+        fixed = d.X @ self.beta
+        b = self.evaluation.conditional_modes()
+        fitted = fixed + np.einsum("ij,ij->i", d.Z, b[d.group])
+        out = self.data.loc[d.rows_used].copy()
+        for col in ("fitted", "fitted_fixed", "resid"):
+            if col in out.columns:
+                raise ValueError(f"the data already has a column {col!r}; rename it before augment()")
+        out["fitted"] = fitted
+        out["fitted_fixed"] = fixed
+        out["resid"] = d.y - fitted
+        return out
+
+    def plot(self, kind: str = "diagnostics"):
+        """Diagnostic figure: residuals vs fitted, residual QQ, random-effect QQ (returned, not shown)."""
+        from .plots import diagnostics
+
+        if kind != "diagnostics":
+            raise ValueError("kind must be 'diagnostics'")
+        return diagnostics(self)
+
+    # -- text ----------------------------------------------------------------------------------
+    def summary(self) -> str:
+        """A readable summary in lme4/lmerTest's order; states dropped rows and repeats every warning."""
+        d = self.design
+        lines = [
+            f"Linear mixed model fit by {'REML' if self.reml else 'maximum likelihood'}. "
+            "t-tests use Satterthwaite's method [hipkit]",
+            f"Formula: {self.formula}",
+            f"Data: {d.n} observations used"
+            + (f" ({d.n_dropped} rows dropped for missing values)" if d.n_dropped else ""),
+            "",
+        ]
+        g = self.glance().iloc[0]
+        if self.reml:
+            lines.append(f"REML criterion at convergence: {self.deviance:.1f}")
+        else:
+            lines.append(
+                f"     AIC      BIC   logLik deviance\n{g['AIC']:8.1f} {g['BIC']:8.1f} {g['logLik']:8.1f} "
+                f"{self.deviance:8.1f}"
+            )
+        resid = self.augment()["resid"].to_numpy() / self.sigma
+        qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
+        lines += [
+            "",
+            "Scaled residuals:",
+            "     Min       1Q   Median       3Q      Max",
+            " ".join(f"{v:8.4f}" for v in qs),
+            "",
+            "Random effects:",
+        ]
+        sd = np.sqrt(np.diag(self.random_cov))
+        corr = self.random_cov / np.outer(sd, sd) if np.all(sd > 0) else np.full_like(self.random_cov, np.nan)
+        lines.append(f" {'Groups':<16}{'Name':<16}{'Variance':>12}{'Std.Dev.':>10}  Corr")
+        for i, name in enumerate(d.z_names):
+            grp = d.parsed.group if i == 0 else ""
+            cors = " ".join(f"{corr[i, j]:5.2f}" for j in range(i) if _correlated(d, i, j))
+            lines.append(f" {grp:<16}{name:<16}{sd[i] ** 2:12.4g}{sd[i]:10.4g}  {cors}")
+        lines.append(f" {'Residual':<16}{'':<16}{self.sigma**2:12.4g}{self.sigma:10.4g}")
+        lines.append(f"Number of obs: {d.n}, groups: {d.parsed.group}, {d.n_groups}")
+        lines += ["", "Fixed effects:"]
+        tb = self.tidy()
+        w = max(len(t) for t in tb["term"]) + 1
+        lines.append(f"{'':<{w}}{'Estimate':>11}{'Std. Error':>12}{'df':>9}{'t value':>9}{'Pr(>|t|)':>11}")
+        for r in tb.itertuples():
+            p = f"{r.p_value:.3g}" if r.p_value >= 2e-16 else "<2e-16"
+            lines.append(
+                f"{r.term:<{w}}{r.estimate:11.4g}{r.std_error:12.4g}{r.df:9.2f}{r.statistic:9.3f}"
+                f"{p:>11} {_stars(r.p_value)}"
+            )
+        lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+        r2m, r2c = self.r2()
+        lines.append(f"\nR2 marginal {r2m:.3f}, conditional {r2c:.3f}; ICC (random intercept) {self.icc():.3f}")
+        if not self.converged or self.singular or self.notes:
+            lines.append("")
+            for n in self.notes:
+                lines.append(f"warning: {n}")
+            if not self.notes and self.singular:
+                lines.append("warning: boundary (singular) fit")
+            if not self.notes and not self.converged:
+                lines.append("warning: the optimiser did not converge")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.summary())}</pre>"
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable description of the fit (formula, estimates, tables, flags)."""
+
+        def records(df: pd.DataFrame) -> list:
+            return [
+                {
+                    k: (
+                        None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)
+                    )
+                    for k, v in row.items()
+                }
+                for row in df.to_dict(orient="records")
+            ]
+
+        from .. import __version__
+
+        g = self.glance().iloc[0].to_dict()
+        return {
+            "hipkit_version": __version__,
+            "formula": self.formula,
+            "method": "REML" if self.reml else "ML",
+            "df_method": "Satterthwaite",
+            "fixed": records(self.tidy()),
+            "variance_components": records(self.variance_components(method="none").drop(columns=["method"])),
+            "anova": records(self.anova()),
+            "glance": {k: (v.item() if hasattr(v, "item") else v) for k, v in g.items()},
+            "theta": self.theta.tolist(),
+            "vcov": self.cov_beta.tolist(),
+            "warnings": list(self.notes),
+        }
+
+
+def _correlated(d: Design, i: int, j: int) -> bool:
+    return any(r == i and c == j for r, c in d.pattern)
+
+
+def _r_label(term: str) -> str:
+    from .formula import r_term_name
+
+    return ":".join(r_term_name(p) if "C(" in p else p for p in term.split(":"))
+
+
+def _vc_rows(res: LmmResult) -> list[tuple]:
+    d = res.design
+    cov = res.random_cov
+    sd = np.sqrt(np.diag(cov))
+    g = d.parsed.group
+    rows = [(g, f"sd__{name}", sd[i], sd[i] ** 2) for i, name in enumerate(d.z_names)]
+    for c in range(d.q):
+        for r in range(c + 1, d.q):
+            if _correlated(d, r, c):
+                cor = cov[r, c] / (sd[r] * sd[c]) if sd[r] > 0 and sd[c] > 0 else np.nan
+                rows.append((g, f"cor__{d.z_names[c]}.{d.z_names[r]}", cor, np.nan))
+    rows.append(("Residual", "sd__Observation", res.sigma, res.sigma**2))
+    return rows
