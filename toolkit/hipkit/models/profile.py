@@ -63,14 +63,28 @@ def _phi_bounds(res):
 
 
 def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Profile-likelihood intervals for (sd.., cor.., sigma), in the order of ``variance_components``."""
-    blocks, pattern, reml = res.blocks, res.design.pattern, res.reml
-    phi_hat = phi_from_varpar(res, np.append(res.theta, res.sigma))
+    """Profile-likelihood intervals for (sd.., cor.., sigma), in the order of ``variance_components``.
+
+    As lme4's ``profile``/``confint(method = "profile")``, the profile is that of the ML deviance:
+    a REML fit is refitted by ML first, and the intervals are centred on the ML estimates.
+    """
+    from .fit import optimise_theta
+
+    blocks, pattern = res.blocks, res.design.pattern
+    theta, sigma = res.theta, res.sigma
+    if res.reml:
+        from .engine import deviance_at, evaluate
+
+        theta, _, _, _ = optimise_theta(
+            lambda t: deviance_at(t, blocks, pattern, False), res.theta, res.design.theta_lower_bounds()
+        )
+        sigma = evaluate(theta, blocks, pattern).sigma(False)
+    phi_hat = phi_from_varpar(res, np.append(theta, sigma))
     bounds = _phi_bounds(res)
 
     def dev(phi):
         try:
-            return varpar_deviance(varpar_from_phi(res, phi), blocks, pattern, reml)
+            return varpar_deviance(varpar_from_phi(res, phi), blocks, pattern, False)
         except (np.linalg.LinAlgError, FloatingPointError, ValueError, ZeroDivisionError):
             return np.inf
 
@@ -80,25 +94,27 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
     lows, highs = np.full(k, np.nan), np.full(k, np.nan)
     for j in range(k):
         others = [i for i in range(k) if i != j]
+        warm = {"z": phi_hat[others].copy()}
 
-        def prof(s, j=j, others=others):
+        def prof(s, j=j, others=others, warm=warm):
             if k == 1:
                 return dev(np.array([s]))
-            start = phi_hat.copy()
 
             def f(z):
-                phi = start.copy()
+                phi = phi_hat.copy()
                 phi[j] = s
                 phi[others] = z
                 return dev(phi)
 
             r = optimize.minimize(
                 f,
-                phi_hat[others],
+                warm["z"],
                 method="L-BFGS-B",
                 bounds=[bounds[i] for i in others],
-                options=dict(ftol=1e-13, gtol=1e-9, maxiter=500),
+                options=dict(ftol=1e-12, gtol=1e-7, maxiter=500),
             )
+            if np.isfinite(r.fun):
+                warm["z"] = r.x  # the next point of this profile starts from here
             return float(r.fun)
 
         def g(s):
@@ -106,7 +122,7 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
 
         lo_b, hi_b = bounds[j]
         est = phi_hat[j]
-        scale = max(abs(est), 1e-3 * max(res.sigma, 1e-8))
+        scale = max(abs(est), 1e-3 * max(sigma, 1e-8))
         # upper limit
         hi = est + scale
         for _ in range(60):
@@ -116,7 +132,11 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
             if g(hi) > 0:
                 break
             hi = est + 2.0 * (hi - est)
-        highs[j] = hi if (hi_b is not None and hi == hi_b and g(hi) <= 0) else optimize.brentq(g, est, hi, xtol=1e-10)
+        highs[j] = (
+            hi
+            if (hi_b is not None and hi == hi_b and g(hi) <= 0)
+            else optimize.brentq(g, est, hi, xtol=1e-7 * scale, rtol=1e-8)
+        )
         # lower limit
         lo = est - 0.5 * scale if lo_b is None else max(lo_b, est - 0.5 * scale)
         for _ in range(60):
@@ -129,7 +149,7 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
             if lo_b is not None:
                 lo = max(lo, lo_b)
         if g(lo) > 0:
-            lows[j] = optimize.brentq(g, lo, est, xtol=1e-10) if est > lo else lo
+            lows[j] = optimize.brentq(g, lo, est, xtol=1e-7 * scale, rtol=1e-8) if est > lo else lo
         else:
             lows[j] = lo
     return lows, highs
