@@ -12,7 +12,15 @@ The public API, explicitly listed:
 __version__ = "0.1.0"
 
 from .clean import CleanResult, clean, clean_schema
-from .models import LmmResult, lmm, lrt
+from .models import (
+    LmmResult,
+    change_model,
+    lagged_model,
+    lmm,
+    lrt,
+    split_within_between,
+    within_between,
+)
 from .registry import Measure, Registry, load_registry
 
 __all__ = [
@@ -26,4 +34,8 @@ __all__ = [
     "lmm",
     "lrt",
     "LmmResult",
+    "split_within_between",
+    "within_between",
+    "change_model",
+    "lagged_model",
 ]

@@ -4,6 +4,22 @@ from .compare import lrt
 from .emmeans import EmmeansResult, emmeans
 from .fit import lmm
 from .formula import parse_formula
+from .predictors import add_change, add_lag, change_model, lagged_model, split_within_between, within_between
 from .results import GLANCE_COLUMNS, TIDY_COLUMNS, LmmResult
 
-__all__ = ["lmm", "lrt", "emmeans", "EmmeansResult", "LmmResult", "parse_formula", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
+__all__ = [
+    "lmm",
+    "lrt",
+    "emmeans",
+    "EmmeansResult",
+    "LmmResult",
+    "parse_formula",
+    "TIDY_COLUMNS",
+    "GLANCE_COLUMNS",
+    "split_within_between",
+    "add_change",
+    "add_lag",
+    "within_between",
+    "change_model",
+    "lagged_model",
+]

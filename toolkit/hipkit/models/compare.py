@@ -36,7 +36,9 @@ def lrt(*models, refit: bool = True) -> pd.DataFrame:
         fits.append(m)
     n = {m.design.n for m in fits}
     if len(n) > 1:
-        raise ValueError(f"the models use different numbers of observations ({sorted(n)}); compare on the same rows")
+        raise ValueError(
+            f"the models use different numbers of observations ({sorted(n)}); compare on the same rows: drop rows missing any variable of either model first"
+        )
     rows = []
     prev = None
     for m in sorted(fits, key=lambda m: m.n_params):
