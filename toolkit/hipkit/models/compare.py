@@ -37,7 +37,8 @@ def lrt(*models, refit: bool = True) -> pd.DataFrame:
     n = {m.design.n for m in fits}
     if len(n) > 1:
         raise ValueError(
-            f"the models use different numbers of observations ({sorted(n)}); compare on the same rows: drop rows missing any variable of either model first"
+            f"the models use different numbers of observations ({sorted(n)}); compare on the same rows: "
+            "drop rows missing any variable of either model first"
         )
     rows = []
     prev = None
