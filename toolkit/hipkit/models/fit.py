@@ -20,17 +20,37 @@ SINGULAR_TOL = 1e-4
 _ACTIONS = ("ignore", "warn", "error")
 
 
-def optimise_theta(f, theta0: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, float, bool, str]:
-    """Minimise the profiled deviance ``f`` over theta (bounded L-BFGS-B, then Newton polishing).
+def _nelder_mead(f, theta0: np.ndarray, bounds) -> tuple[np.ndarray, float]:
+    k = len(theta0)
+    res = optimize.minimize(
+        f,
+        theta0,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options=dict(xatol=1e-9, fatol=1e-11, maxfev=2000 * k, adaptive=k > 2),
+    )
+    return np.asarray(res.x, dtype=float), float(res.fun)
 
-    Returns theta, deviance, converged flag and a message.
+
+def optimise_theta(f, theta0: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, float, bool, str]:
+    """Minimise the profiled deviance ``f`` over theta; return theta, deviance, converged, message.
+
+    The deviance is even in each diagonal element of Lambda, so its derivative with respect to a
+    variance parameter at zero is exactly zero and gradient methods stall on the boundary. As lme4
+    uses derivative-free BOBYQA, hipkit uses bounded Nelder-Mead, restarts from the interior when a
+    variance lands on its boundary, then polishes the free parameters with Newton steps on
+    Richardson-extrapolated derivatives.
     """
     bounds = [(0.0, None) if np.isfinite(lb) else (None, None) for lb in lower]
-    res = optimize.minimize(
-        f, theta0, method="L-BFGS-B", bounds=bounds, options=dict(ftol=1e-15, gtol=1e-10, maxiter=2000, maxls=50)
-    )
-    theta = np.asarray(res.x, dtype=float)
-    dev = float(res.fun)
+    theta, dev = _nelder_mead(f, np.asarray(theta0, dtype=float), bounds)
+    diag = np.isfinite(lower)
+    if np.any(diag & (theta < 1e-6)):
+        # A variance on its boundary: make sure the interior holds nothing better.
+        start = theta.copy()
+        start[diag & (theta < 1e-6)] = max(0.5, float(np.max(np.abs(theta))) * 0.5)
+        t2, d2 = _nelder_mead(f, start, bounds)
+        if d2 < dev - 1e-10:
+            theta, dev = t2, d2
     if not np.isfinite(dev):
         return theta, dev, False, "the deviance is not finite at the optimiser's solution"
     at_bound = np.isfinite(lower) & (theta <= 1e-8)

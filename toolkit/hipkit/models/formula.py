@@ -107,6 +107,8 @@ def parse_formula(formula: str) -> ParsedFormula:
         random.append(RandomTerm(expr, group, correlated))
     pieces.append(rhs[last:])
     fixed = " ".join(pieces)
+    # R spellings of a categorical predictor: factor(x), as.factor(x) -> patsy's C(x).
+    fixed = re.sub(r"(?<![A-Za-z0-9_.])(?:as\.)?factor\(", "C(", fixed)
     fixed = re.sub(r"\+\s*(\+\s*)+", "+ ", fixed)
     fixed = re.sub(r"^\s*\+|\+\s*$", "", fixed.strip()).strip()
     if not fixed:

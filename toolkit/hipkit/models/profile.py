@@ -106,15 +106,17 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
                 phi[others] = z
                 return dev(phi)
 
+            # Start from the better of the previous point of this profile and the optimum.
+            z0 = warm["z"] if f(warm["z"]) <= f(phi_hat[others]) else phi_hat[others]
             r = optimize.minimize(
                 f,
-                warm["z"],
+                z0,
                 method="L-BFGS-B",
                 bounds=[bounds[i] for i in others],
                 options=dict(ftol=1e-12, gtol=1e-7, maxiter=500),
             )
             if np.isfinite(r.fun):
-                warm["z"] = r.x  # the next point of this profile starts from here
+                warm["z"] = r.x
             return float(r.fun)
 
         def g(s):
