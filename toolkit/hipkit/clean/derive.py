@@ -44,32 +44,27 @@ def derive(data: pd.DataFrame, registry: Registry, log: AuditLog) -> pd.DataFram
     for col in ("side", "limb"):
         if col in data.columns:
             side_key = side_key + "|" + data[col].astype("object").fillna("")
-    base_mask = data["visit_week"] == 0
-    keys = pd.DataFrame({"pid": data["participant_id"].to_numpy(), "side": side_key.to_numpy()}, index=data.index)
-    new_cols: dict[str, pd.Series] = {}
-    if outcomes:
-        base = data.loc[base_mask, [m.name for m in outcomes]].copy()
-        base["pid"] = keys.loc[base_mask, "pid"]
-        base["side"] = keys.loc[base_mask, "side"]
-        base = base.drop_duplicates(["pid", "side"]).set_index(["pid", "side"])
-        idx = pd.MultiIndex.from_frame(keys)
-        for m in outcomes:
-            b = base[m.name].reindex(idx).to_numpy(dtype=float)
-            v = data[m.name].to_numpy(dtype=float)
-            change = v - b
-            new_cols[f"{m.name}_change"] = change
-            with np.errstate(divide="ignore", invalid="ignore"):
-                new_cols[f"{m.name}_pct_change"] = np.where(b != 0, 100.0 * change / b, np.nan)
-            if m.mcid is not None:
-                improve = m.improvement_sign * change
-                resp = pd.array(improve >= m.mcid - 1e-9, dtype="boolean")
-                resp[np.isnan(change) | base_mask.to_numpy()] = pd.NA
-                new_cols[f"{m.name}_responder"] = resp
-                log.count(
-                    "derivations",
-                    f"{m.name}_responder computed",
-                    int((~np.isnan(change) & ~base_mask.to_numpy()).sum()),
-                )
+    base_mask = (data["visit_week"] == 0).to_numpy()
+    # One integer code per (participant, side/limb): the baseline row of each code, found once.
+    codes, n_codes = _combined_codes(data["participant_id"], side_key)
+    base_row = np.full(n_codes, -1, dtype=np.int64)
+    base_row[codes[base_mask]] = np.flatnonzero(base_mask)
+    row_of_base = base_row[codes]
+    has_base = row_of_base >= 0
+    new_cols: dict[str, object] = {}
+    for m in outcomes:
+        v = data[m.name].to_numpy(dtype=float)
+        b = np.where(has_base, v[np.maximum(row_of_base, 0)], np.nan)
+        change = v - b
+        new_cols[f"{m.name}_change"] = change
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new_cols[f"{m.name}_pct_change"] = np.where(b != 0, 100.0 * change / b, np.nan)
+        if m.mcid is not None:
+            improve = m.improvement_sign * change
+            resp = pd.array(improve >= m.mcid - 1e-9, dtype="boolean")
+            resp[np.isnan(change) | base_mask] = pd.NA
+            new_cols[f"{m.name}_responder"] = resp
+            log.count("derivations", f"{m.name}_responder computed", int((~np.isnan(change) & ~base_mask).sum()))
     for k, v in new_cols.items():
         data[k] = v
     if "side" in data.columns or "limb" in data.columns:
@@ -89,10 +84,19 @@ def _first_per_participant(data: pd.DataFrame, col: str) -> pd.Series:
     return data[col].fillna(data["participant_id"].map(first))
 
 
+def _combined_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, int]:
+    """One integer code per (a, b) pair, from the integer codes of each (fast on millions of rows).
+
+    Missing values get a code of their own.
+    """
+    ca, ua = pd.factorize(a, use_na_sentinel=False)
+    cb, ub = pd.factorize(b, use_na_sentinel=False)
+    return ca.astype(np.int64) * max(len(ub), 1) + cb, max(len(ua), 1) * max(len(ub), 1)
+
+
 def _lsi(data: pd.DataFrame, col: str) -> np.ndarray:
     """LSI per (participant, visit): involved/uninvolved when the limb is known, else weaker/stronger."""
-    group, _ = pd.factorize(pd.MultiIndex.from_arrays([data["participant_id"], data["visit_week"]]))
-    n_groups = int(group.max()) + 1 if len(group) else 0
+    group, n_groups = _combined_codes(data["participant_id"], data["visit_week"])
     values = data[col].to_numpy(dtype=float)
     out = np.full(len(data), np.nan)
 

@@ -55,17 +55,26 @@ def parse_numbers(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
     >>> v.tolist()[0], list(st), list(u)
     (12.5, ['ok', 'missing', 'ok', 'not_a_number'], [None, None, 'lb', None])
     """
+    take, values, status, unit, token = parse_distinct(raw, decimal, missing_tokens)
+    return values[take], status[take], unit[take], token[take]
+
+
+def parse_distinct(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
+    """:func:`parse_numbers` on the distinct cell texts; returns ``take`` and per-distinct arrays.
+
+    Exports repeat the same few cell texts many times, so each distinct text is parsed once;
+    ``values[take]`` etc. give the per-cell results.
+    """
     n = len(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         values = raw.to_numpy(dtype=float, na_value=np.nan).copy()
         status = np.where(np.isnan(values), "missing", "ok").astype(object)
-        return values, status, np.full(n, None, dtype=object), np.where(np.isnan(values), "", None)
-    # Exports repeat the same few cell texts many times: parse each distinct text once.
+        return (np.arange(n), values, status, np.full(n, None, dtype=object), np.where(np.isnan(values), "", None))
     codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
     u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object")
     values, status, unit, token = _parse_texts(u, decimal, missing_tokens)
     take = np.where(codes < 0, len(uniques), codes)
-    return values[take], status[take], unit[take], token[take]
+    return take, values, status, unit, token
 
 
 def _parse_texts(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
@@ -147,11 +156,17 @@ def _measure_column(
 ) -> np.ndarray:
     m = registry[name]
     raw = rec[name]
-    values, status, inline_unit, token = parse_numbers(raw, decimal, registry.missing_tokens)
-    missing = (status == "missing") & once
-    for tok, cnt in pd.Series(token[missing]).value_counts().items():
-        if tok != "":
-            log.count("missing_tokens", f"{name}: {tok!r}", cnt)
+    take, values_u, status_u, unit_u, token_u = parse_distinct(raw, decimal, registry.missing_tokens)
+    values = values_u[take]
+
+    def where(flags_u: np.ndarray) -> np.ndarray:
+        return flags_u.astype(bool)[take]
+
+    missing = where(status_u == "missing") & once
+    per_distinct = np.bincount(take[missing], minlength=len(values_u))
+    for i in np.flatnonzero(per_distinct):
+        if token_u[i]:
+            log.count("missing_tokens", f"{name}: {token_u[i]!r}", int(per_distinct[i]))
     log.count("missing_values", name, int(missing.sum()))
     messages = {
         "not_a_number": (R.NOT_A_NUMBER, f"{name}: not a number; value set to missing"),
@@ -162,32 +177,38 @@ def _measure_column(
         "formula_like": (R.FORMULA_LIKE, f"{name}: formula-like text, not a number"),
     }
     for st, (reason, msg) in messages.items():
-        n = q.add(rec, status == st, name, raw, reason, "value_set_missing", msg)
-        log.count("values_quarantined", f"{name}: {reason}", n)
+        if (status_u == st).any():
+            q.add(rec, where(status_u == st), name, raw, reason, "value_set_missing", msg)
     # Units: the cell's own unit wins over the column's (header or unit column).
     unit_col = rec.get(f"{name}__unit")
-    in_cell_any = bool((inline_unit != None).any())  # noqa: E711
-    if unit_col is not None and not in_cell_any:
+    in_cell_u = unit_u != None  # noqa: E711
+    if unit_col is not None and not in_cell_u.any():
         units = unit_col.astype("object")
+        inline_unit = None
     else:
+        inline_unit = unit_u[take]
         units = pd.Series(inline_unit, index=rec.index, dtype="object")
         if unit_col is not None:
             units = units.where(units.notna(), unit_col.astype("object"))
     factors, labels, _ = _unit_factors(m, units)
     has_value = ~np.isnan(values)
-    in_cell = has_value & (inline_unit != None) & once  # noqa: E711
-    for u, cnt in pd.Series(inline_unit[in_cell]).map(normalise_label).value_counts().items():
-        log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
+    if inline_unit is not None:
+        in_cell = has_value & where(in_cell_u) & once
+        for u, cnt in pd.Series(inline_unit[in_cell]).map(normalise_label).value_counts().items():
+            log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
     unknown = has_value & np.isnan(factors)
-    n = q.add(
-        rec,
-        unknown,
-        name,
-        raw.astype("str") + " [unit: " + units.astype("str") + "]",
-        R.UNKNOWN_UNIT,
-        "value_set_missing",
-        f"{name}: unit not known (known: {', '.join(sorted(k for k in m.units if k))})",
-    )
+    n = 0
+    if unknown.any():
+        shown = raw[unknown].astype("str") + " [unit: " + units[unknown].astype("str") + "]"
+        n = q.add(
+            rec,
+            unknown,
+            name,
+            shown.reindex(rec.index),
+            R.UNKNOWN_UNIT,
+            "value_set_missing",
+            f"{name}: unit not known (known: {', '.join(sorted(k for k in m.units if k))})",
+        )
     log.count("values_quarantined", f"{name}: unknown_unit", n)
     values = np.where(unknown, np.nan, values * np.where(np.isnan(factors), 1.0, factors))
     # Record each conversion actually applied, with its count.
