@@ -5,6 +5,8 @@ Commands
 ``hipkit clean RAW... --out CLEAN.{csv,parquet} --quarantine Q.csv --log LOG.json``
     Clean exports into one tidy long table (exit 0 when it cleaned, even with quarantined rows;
     exit 2 with a one-line reason when a file cannot be read or mapped).
+``hipkit fit "FORMULA" --data CLEAN.csv [--ml] --json OUT.json``
+    Fit a linear mixed model (lme4 syntax), print its summary, write ``to_dict()`` as JSON.
 ``hipkit measures``
     List the outcome-measure registry (with ``--measures FILE`` for user additions).
 ``hipkit demo``
@@ -84,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
     c.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
+    f = sub.add_parser(
+        "fit",
+        help="fit a linear mixed model (lme4 syntax) and write its results as JSON",
+        description="Fit a linear mixed model by REML (or ML) with Satterthwaite t and F tests, "
+        "print its summary and write to_dict() as JSON.",
+    )
+    f.add_argument("formula", help='e.g. "pain_vas ~ visit_week * group + (1 + visit_week | participant_id)"')
+    f.add_argument("--data", required=True, help="clean table (.csv or .parquet)")
+    f.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
+    f.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the results here")
+    f.add_argument("--quiet", action="store_true", help="do not print the summary")
+
     m = sub.add_parser("measures", help="list the outcome-measure registry")
     m.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -124,6 +138,41 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(result.summary())
         print(f"  wrote {out}, {quarantine}, {log}")
+    return EXIT_OK
+
+
+def _read_table(path: str):
+    import pandas as pd
+
+    from .errors import UnreadableFileError
+
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFileError(f"{p}: no such file")
+    try:
+        if p.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        if p.suffix.lower() == ".csv":
+            return pd.read_csv(p)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the parser says
+        raise UnreadableFileError(f"{p}: cannot read ({str(exc).splitlines()[0]})") from None
+    raise UnreadableFileError(f"{p}: --data must be a .csv or .parquet file")
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .models import lmm
+
+    data = _read_table(args.data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the summary repeats every warning
+        fit = lmm(args.formula, data, reml=not args.ml)
+    if not args.quiet:
+        print(fit.summary())
+    if args.json_out:
+        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_out).write_text(json.dumps(fit.to_dict(), indent=2) + "\n", encoding="utf-8")
+        if not args.quiet:
+            print(f"\nwrote {args.json_out}")
     return EXIT_OK
 
 
@@ -175,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
-    handler = {"clean": _cmd_clean, "measures": _cmd_measures, "demo": _cmd_demo}[args.command]
+    handler = {"clean": _cmd_clean, "fit": _cmd_fit, "measures": _cmd_measures, "demo": _cmd_demo}[args.command]
     try:
         return handler(args)
     except HipkitError as exc:

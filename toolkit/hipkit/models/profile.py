@@ -9,6 +9,8 @@ than the chi-square(1) quantile (Bates et al. 2015, J Stat Softw 67(1), section 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import optimize, stats
 
@@ -108,13 +110,16 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
 
             # Start from the better of the previous point of this profile and the optimum.
             z0 = warm["z"] if f(warm["z"]) <= f(phi_hat[others]) else phi_hat[others]
-            r = optimize.minimize(
-                f,
-                z0,
-                method="L-BFGS-B",
-                bounds=[bounds[i] for i in others],
-                options=dict(ftol=1e-12, gtol=1e-7, maxiter=500),
-            )
+            with warnings.catch_warnings(), np.errstate(invalid="ignore", over="ignore"):
+                # finite differences may step where the deviance is infinite (sigma -> 0): harmless
+                warnings.simplefilter("ignore", RuntimeWarning)
+                r = optimize.minimize(
+                    f,
+                    z0,
+                    method="L-BFGS-B",
+                    bounds=[bounds[i] for i in others],
+                    options=dict(ftol=1e-12, gtol=1e-7, maxiter=500),
+                )
             if np.isfinite(r.fun):
                 warm["z"] = r.x
             return float(r.fun)

@@ -429,7 +429,7 @@ class LmmResult:
             "fixed": records(self.tidy()),
             "variance_components": records(self.variance_components(method="none").drop(columns=["method"])),
             "anova": records(self.anova()),
-            "glance": {k: (v.item() if hasattr(v, "item") else v) for k, v in g.items()},
+            "glance": records(pd.DataFrame([g]))[0],
             "theta": self.theta.tolist(),
             "vcov": self.cov_beta.tolist(),
             "warnings": list(self.notes),

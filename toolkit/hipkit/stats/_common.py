@@ -60,7 +60,8 @@ def check_conf_level(conf_level: float, func: str) -> float:
 def pingouin_unrounded() -> Iterator[None]:
     """Run pingouin with every rounding option off (pingouin rounds ``CI95`` to 2 decimals by default).
 
-    The options are restored afterwards, even on error.
+    The options are restored afterwards, even on error. pandas deprecation warnings raised inside
+    pingouin are silenced (they concern pingouin's code, not the user's).
     """
     import pingouin
 
@@ -69,7 +70,11 @@ def pingouin_unrounded() -> Iterator[None]:
         del pingouin.options[key]
     pingouin.options["round"] = None
     try:
-        yield
+        with warnings.catch_warnings():
+            # pandas deprecations raised inside pingouin's own code are not actionable for users.
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pingouin\.")
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pingouin\.")
+            yield
     finally:
         pingouin.options.clear()
         pingouin.options.update(saved)
@@ -89,6 +94,7 @@ def collapse(
     carry: Sequence[str] = (),
     average_sides: bool = False,
     func: str = "hipkit.stats",
+    hint: str | None = None,
 ) -> pd.DataFrame:
     """Reduce ``data`` to one row per ``keys``.
 
@@ -97,7 +103,8 @@ def collapse(
     value is kept. Rows with *different* values for the same keys (per-side measures such as
     strength) are averaged only when ``average_sides`` is true; otherwise an
     :class:`InputError` says how to proceed. ``carry`` columns (e.g. ``group``) keep their
-    first non-missing value; a participant with two different values raises.
+    first non-missing value; a participant with two different values raises. ``hint`` replaces
+    the advice of the error message.
 
     Returns
     -------
@@ -121,11 +128,14 @@ def collapse(
         if conflicting.any():
             if not average_sides:
                 example = conflicting[conflicting].index[0]
+                advice = hint or (
+                    "this is usually a per-side measure with left and right rows. Keep one side "
+                    "(data[data['side'] == 'left']) or pass average_sides=True to average the rows of "
+                    "each combination."
+                )
                 raise InputError(
                     f"{func}: {int(conflicting.sum())} {tuple(keys)} combination(s) hold more than one "
-                    f"different value of {v!r} (first: {example}); this is usually a per-side measure "
-                    "with left and right rows. Keep one side (data[data['side'] == 'left']) or pass "
-                    "average_sides=True to average the rows of each combination."
+                    f"different value of {v!r} (first: {example}); {advice}"
                 )
             out[v] = grouped[v].mean()
     return out.reset_index()

@@ -56,12 +56,12 @@ PAIRWISE_TESTS_COLUMNS = [
 def _complete_cases(frame: pd.DataFrame, dv: str, within: str, subject: str, between: str | None):
     """Subjects x within table with complete rows only (pingouin's listwise rule), and the dropped ids."""
     index = subject if between is None else [subject, between]
+    all_ids = set(frame[subject].dropna())
     if between is not None:
         frame = frame.loc[frame[between].notna()]
     wide = frame.pivot_table(index=index, columns=within, values=dv, observed=True)
     complete = wide.dropna()
     kept = set(complete.index.get_level_values(0))
-    all_ids = set(frame[subject].dropna())
     return complete, sorted(all_ids - kept, key=str)
 
 
@@ -310,7 +310,11 @@ def pairwise_tests(
     else:
         require_columns(data, [dv, between, subject], func)
         require_numeric(data, [dv], func)
-        frame = collapse(data.loc[data[subject].notna()], [subject], [dv], carry=[between], func=func)
+        hint = (
+            "without 'within', each participant needs one value: keep one visit first "
+            "(e.g. data[data['visit_week'] == 6]), or give within='visit_week'"
+        )
+        frame = collapse(data.loc[data[subject].notna()], [subject], [dv], carry=[between], func=func, hint=hint)
         ok = frame[dv].notna() & frame[between].notna()
         n_dropped = int((~ok).sum())
         warn_dropped(func, "participant(s)", n_dropped, f"missing {dv} or {between}")
@@ -329,6 +333,12 @@ def pairwise_tests(
             return_desc=True,
         )
     by_col = within if (within is not None and between is not None and within in res.columns) else None
+    # pingouin returns the interaction's within levels as floats: give back the data's own labels.
+    within_levels = list(frame[within].dropna().unique()) if by_col is not None else []
+
+    def original_level(value):
+        return next((lv for lv in within_levels if lv == value), value)
+
     rows = []
     for _, r in res.iterrows():
         paired = bool(r["Paired"])
@@ -345,7 +355,7 @@ def pairwise_tests(
         rows.append(
             {
                 "contrast": contrast,
-                "by": r[by_col] if is_interaction else np.nan,
+                "by": original_level(r[by_col]) if is_interaction else np.nan,
                 "level_a": r["A"],
                 "level_b": r["B"],
                 "paired": paired,

@@ -230,8 +230,17 @@ def paired_change(
 
     func = "paired_change"
     conf_level = check_conf_level(conf_level, func)
-    cs = change_scores(data, dv, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=None,
-                       by_side=False, average_sides=average_sides)
+    cs = change_scores(
+        data,
+        dv,
+        subject=subject,
+        time=time,
+        baseline=baseline,
+        follow_up=follow_up,
+        group=None,
+        by_side=False,
+        average_sides=average_sides,
+    )
     ok = cs["excluded"].isna()
     n_dropped = int((~ok).sum())
     n = int(ok.sum())

@@ -22,13 +22,17 @@ def _default_measures(data: pd.DataFrame) -> list[str]:
     return [m.name for m in reg if m.kind in ("outcome", "derived") and m.name in data.columns]
 
 
-def _measure_frame(data, measure, by, subject):
-    """Rows of one measure: participant-level measures once per participant x ``by`` cell."""
+def _measure_frame(data, measure, by, subject, time):
+    """Rows of one measure: a participant-level measure once per participant x visit x ``by`` cell."""
     reg = load_registry()
     per_side = measure not in reg or reg[measure].per_side
     if per_side or subject is None or subject not in data.columns:
         return data.loc[:, [*by, measure]]
-    return collapse(data.loc[data[subject].notna()], [subject, *by], [measure], func="describe")
+    keys = list(dict.fromkeys([subject, *([time] if time in data.columns else []), *by]))
+    has_id = data[subject].notna()
+    once = collapse(data.loc[has_id], keys, [measure], func="describe")
+    # Rows without a participant id cannot be de-duplicated; they are kept as they are.
+    return pd.concat([once[[*by, measure]], data.loc[~has_id, [*by, measure]]], ignore_index=True)
 
 
 def describe(
@@ -36,6 +40,7 @@ def describe(
     measures: str | Sequence[str] | None = None,
     by: str | Sequence[str] = ("group", "visit_week"),
     subject: str | None = "participant_id",
+    time: str = "visit_week",
 ) -> pd.DataFrame:
     """Descriptive statistics per group and visit, one row per group x visit x measure.
 
@@ -49,7 +54,9 @@ def describe(
         Grouping columns (an empty tuple for the whole table).
     subject : str or None, default "participant_id"
         Participant identifier, used to take participant-level measures (per the registry's
-        ``per_side`` flag) once per participant even though they repeat on each side row.
+        ``per_side`` flag) once per participant and visit even though they repeat on each side row.
+    time : str, default "visit_week"
+        Visit column, used with ``subject`` for that de-duplication.
 
     Returns
     -------
@@ -84,15 +91,16 @@ def describe(
     {'measure': ['pain_vas', 'hip_abd_strength_n'], 'n': [4, 8]}
     """
     by = [by] if isinstance(by, str) else list(by)
-    names = _default_measures(data) if measures is None else ([measures] if isinstance(measures, str)
-                                                               else list(measures))
+    names = (
+        _default_measures(data) if measures is None else ([measures] if isinstance(measures, str) else list(measures))
+    )
     require_columns(data, [*by, *names], "describe")
     require_numeric(data, names, "describe")
     if not names:
         raise InputError("describe: no measures to describe; pass measures=[...]")
     parts = []
     for name in names:
-        frame = _measure_frame(data, name, by, subject)
+        frame = _measure_frame(data, name, by, subject, time)
         values = frame[name]
         if by:
             grouped = values.groupby([frame[b] for b in by], dropna=False, sort=True)
@@ -125,6 +133,7 @@ def table1(
     measures: str | Sequence[str] | None = None,
     by: str | Sequence[str] = ("group", "visit_week"),
     subject: str | None = "participant_id",
+    time: str = "visit_week",
     digits: int = 1,
     show_n: bool = False,
 ) -> pd.DataFrame:
@@ -134,7 +143,7 @@ def table1(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measures, by, subject
+    measures, by, subject, time
         As in :func:`describe`; the first ``by`` column becomes the table's columns.
     digits : int, default 1
         Decimals of the mean and SD.
@@ -160,7 +169,7 @@ def table1(
     by = [by] if isinstance(by, str) else list(by)
     if not by:
         raise InputError("table1: give at least one 'by' column (its levels become the table's columns)")
-    long = describe(data, measures=measures, by=by, subject=subject)
+    long = describe(data, measures=measures, by=by, subject=subject, time=time)
     spread, rest = by[0], by[1:]
 
     def fmt(row) -> str:
@@ -171,12 +180,17 @@ def table1(
         return f"{text} [{int(row['n'])}]" if show_n else text
 
     long["cell"] = long.apply(fmt, axis=1)
-    for col in by:  # display only: a missing group or visit gets a visible label, not a dropped cell
-        if long[col].isna().any():
-            long[col] = long[col].astype(object).where(long[col].notna(), "(missing)")
-    long["_order"] = long["measure"].map({m: i for i, m in enumerate(dict.fromkeys(long["measure"]))})
-    wide = long.pivot_table(index=["_order", "measure", *rest], columns=spread, values="cell", aggfunc="first",
-                            dropna=False, sort=True)
-    wide = wide.reset_index().drop(columns="_order")
+    # Display only: a missing group gets a visible column, shown last, never a dropped cell.
+    levels = [lv for lv in long[spread].drop_duplicates() if pd.notna(lv)]
+    if long[spread].isna().any():
+        long[spread] = long[spread].astype(object).where(long[spread].notna(), "(missing)")
+        levels.append("(missing)")
+    long["measure"] = pd.Categorical(long["measure"], categories=list(dict.fromkeys(long["measure"])))
+    wide = long.pivot(index=["measure", *rest], columns=spread, values="cell")
+    wide = wide.reindex(columns=levels).reset_index()
+    wide["measure"] = wide["measure"].astype(str)
+    for col in rest:
+        if wide[col].isna().any():
+            wide[col] = wide[col].astype(object).where(wide[col].notna(), "(missing)")
     wide.columns.name = None
     return wide.fillna("-")

@@ -119,8 +119,11 @@ def _nnt(rd: float, low: float, high: float) -> tuple[float, str | float, float,
 def _measures_with(data: pd.DataFrame, measures, attr: str) -> list[str]:
     reg = load_registry()
     if measures is None:
-        return [m.name for m in reg if getattr(m, attr) is not None and m.name in data.columns
-                and data[m.name].notna().any()]
+        return [
+            m.name
+            for m in reg
+            if getattr(m, attr) is not None and m.name in data.columns and data[m.name].notna().any()
+        ]
     return [measures] if isinstance(measures, str) else list(measures)
 
 
@@ -130,8 +133,17 @@ def _group_rows(cs: pd.DataFrame, flag: pd.Series, conf_level: float) -> list[di
         ok = part["excluded"].isna()
         n, hits = int(ok.sum()), int(flag.loc[part.index][ok].sum())
         low, high = _wilson(hits, n, conf_level)
-        rows.append({"group": level, "n": n, "hits": hits, "proportion": hits / n if n else np.nan,
-                     "conf_low": low, "conf_high": high, "n_dropped": int((~ok).sum())})
+        rows.append(
+            {
+                "group": level,
+                "n": n,
+                "hits": hits,
+                "proportion": hits / n if n else np.nan,
+                "conf_low": low,
+                "conf_high": high,
+                "n_dropped": int((~ok).sum()),
+            }
+        )
     return rows
 
 
@@ -237,14 +249,24 @@ def responders(
         else:
             raise InputError(f"{func}: {name!r} has no MCID in the registry; pass mcids={{{name!r}: value}}")
         sign = m.improvement_sign if m is not None else 1
-        cs = change_scores(data, name, subject=subject, time=time, baseline=baseline, follow_up=follow_up,
-                           group=group)
+        cs = change_scores(data, name, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=group)
         flag = (sign * cs["change"]) >= mcid - _TOL
         for r in _group_rows(cs, flag, conf_level):
             total_dropped += r["n_dropped"]
-            rows.append({"measure": name, "group": r["group"], "n": r["n"], "responders": r["hits"],
-                         "proportion": r["proportion"], "conf_low": r["conf_low"], "conf_high": r["conf_high"],
-                         "mcid": mcid, "mcid_source": source, "n_dropped": r["n_dropped"]})
+            rows.append(
+                {
+                    "measure": name,
+                    "group": r["group"],
+                    "n": r["n"],
+                    "responders": r["hits"],
+                    "proportion": r["proportion"],
+                    "conf_low": r["conf_low"],
+                    "conf_high": r["conf_high"],
+                    "mcid": mcid,
+                    "mcid_source": source,
+                    "n_dropped": r["n_dropped"],
+                }
+            )
     warn_dropped(func, "participant(s) x measure(s)", total_dropped, "no baseline or no follow-up value")
     return pd.DataFrame(rows, columns=RESPONDERS_COLUMNS)
 
@@ -324,8 +346,17 @@ def responder_comparison(
     """
     func = "responder_comparison"
     require_columns(data, [group], func)
-    table = responders(data, measures=measures, group=group, subject=subject, time=time, follow_up=follow_up,
-                       conf_level=conf_level, baseline=baseline, mcids=mcids)
+    table = responders(
+        data,
+        measures=measures,
+        group=group,
+        subject=subject,
+        time=time,
+        follow_up=follow_up,
+        conf_level=conf_level,
+        baseline=baseline,
+        mcids=mcids,
+    )
     present = sorted(data[group].dropna().unique().tolist(), key=str)
     if group_a is None or group_b is None:
         others = [g for g in present if g not in (group_a, group_b)]
@@ -340,13 +371,29 @@ def responder_comparison(
     for name, part in table.groupby("measure", sort=False):
         a = part.loc[part["group"] == group_a].iloc[0]
         b = part.loc[part["group"] == group_b].iloc[0]
-        rd, low, high = _newcombe(int(a["responders"]), int(a["n"]), int(b["responders"]), int(b["n"]),
-                                  float(conf_level))
+        rd, low, high = _newcombe(
+            int(a["responders"]), int(a["n"]), int(b["responders"]), int(b["n"]), float(conf_level)
+        )
         nnt, kind, nlow, nhigh, text = _nnt(rd, low, high)
-        rows.append({"measure": name, "group_a": group_a, "group_b": group_b, "n_a": int(a["n"]),
-                     "responders_a": int(a["responders"]), "n_b": int(b["n"]), "responders_b": int(b["responders"]),
-                     "risk_difference": rd, "conf_low": low, "conf_high": high, "nnt": nnt, "nnt_type": kind,
-                     "nnt_conf_low": nlow, "nnt_conf_high": nhigh, "nnt_conf_text": text})
+        rows.append(
+            {
+                "measure": name,
+                "group_a": group_a,
+                "group_b": group_b,
+                "n_a": int(a["n"]),
+                "responders_a": int(a["responders"]),
+                "n_b": int(b["n"]),
+                "responders_b": int(b["responders"]),
+                "risk_difference": rd,
+                "conf_low": low,
+                "conf_high": high,
+                "nnt": nnt,
+                "nnt_type": kind,
+                "nnt_conf_low": nlow,
+                "nnt_conf_high": nhigh,
+                "nnt_conf_text": text,
+            }
+        )
     return pd.DataFrame(rows, columns=RESPONDER_COMPARISON_COLUMNS)
 
 
@@ -435,14 +482,27 @@ def strength_vs_mdc(
     else:
         raise InputError(f"{func}: {measure!r} has no MDC in the registry; pass mdc=value")
     sign = m.improvement_sign if m is not None else 1
-    cs = change_scores(data, measure, subject=subject, time=time, baseline=baseline, follow_up=follow_up,
-                       group=group, by_side=by_side)
+    cs = change_scores(
+        data, measure, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=group, by_side=by_side
+    )
     unit = "participant x side" if "side" in cs.columns else "participant"
     flag = (sign * cs["change"]) > threshold
     rows = []
     for r in _group_rows(cs, flag, conf_level):
-        rows.append({"measure": measure, "group": r["group"], "unit": unit, "n": r["n"], "n_exceeding": r["hits"],
-                     "proportion": r["proportion"], "conf_low": r["conf_low"], "conf_high": r["conf_high"],
-                     "mdc": threshold, "mdc_source": source, "n_dropped": r["n_dropped"]})
+        rows.append(
+            {
+                "measure": measure,
+                "group": r["group"],
+                "unit": unit,
+                "n": r["n"],
+                "n_exceeding": r["hits"],
+                "proportion": r["proportion"],
+                "conf_low": r["conf_low"],
+                "conf_high": r["conf_high"],
+                "mdc": threshold,
+                "mdc_source": source,
+                "n_dropped": r["n_dropped"],
+            }
+        )
     warn_dropped(func, f"unit(s) ({unit})", sum(r["n_dropped"] for r in rows), "no baseline or no follow-up value")
     return pd.DataFrame(rows, columns=STRENGTH_VS_MDC_COLUMNS)
