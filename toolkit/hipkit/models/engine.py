@@ -170,10 +170,120 @@ def _cholesky_small(A: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(A)
 
 
+def _columns(blocks: Blocks) -> dict:
+    """Contiguous per-participant columns of the blocks, computed once and cached on them."""
+    cols = blocks.__dict__.get("_cols")
+    if cols is None:
+        Z = blocks.ZtZ
+        cols = {
+            "a": np.ascontiguousarray(Z[:, 0, 0]),
+            "zx0": np.ascontiguousarray(blocks.ZtX[:, 0, :]),
+            "zy0": np.ascontiguousarray(blocks.Zty[:, 0]),
+        }
+        if Z.shape[1] > 1:
+            cols.update(
+                b=np.ascontiguousarray(Z[:, 1, 0]),
+                c=np.ascontiguousarray(Z[:, 1, 1]),
+                zx1=np.ascontiguousarray(blocks.ZtX[:, 1, :]),
+                zy1=np.ascontiguousarray(blocks.Zty[:, 1]),
+            )
+        blocks.__dict__["_cols"] = cols
+    return cols
+
+
+def _deviance_q2(lam: np.ndarray, blocks: Blocks):
+    """M_sub, rhs_sub, |c_u|^2 and log|L|^2 for two random effects, without the factor arrays."""
+    k = _columns(blocks)
+    l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
+    a, b, c = k["a"], k["b"], k["c"]
+    a11 = l11 * l11 * a + 2.0 * l11 * l21 * b + l21 * l21 * c + 1.0
+    a21 = l22 * (l11 * b + l21 * c)
+    a22 = l22 * l22 * c + 1.0
+    m11 = np.sqrt(a11)
+    m21 = a21 / m11
+    m22 = np.sqrt(a22 - m21 * m21)
+    r0 = (l11 * k["zx0"] + l21 * k["zx1"]) / m11[:, None]
+    r1 = (l22 * k["zx1"] - m21[:, None] * r0) / m22[:, None]
+    c0 = (l11 * k["zy0"] + l21 * k["zy1"]) / m11
+    c1 = (l22 * k["zy1"] - m21 * c0) / m22
+    logdet = 2.0 * float(np.log(m11 * m22).sum())
+    return r0.T @ r0 + r1.T @ r1, r0.T @ c0 + r1.T @ c1, float(c0 @ c0 + c1 @ c1), logdet
+
+
+def _deviance_q1(lam: np.ndarray, blocks: Blocks):
+    k = _columns(blocks)
+    lam11 = lam[0, 0]
+    m = np.sqrt(lam11 * lam11 * k["a"] + 1.0)
+    r = (lam11 * k["zx0"]) / m[:, None]
+    c = (lam11 * k["zy0"]) / m
+    return r.T @ r, r.T @ c, float(c @ c), 2.0 * float(np.log(m).sum())
+
+
+def _factor_q2(lam: np.ndarray, blocks: Blocks):
+    """Closed-form per-participant factorisation for two random effects (arrays over participants)."""
+    Z = blocks.ZtZ
+    a, b, c = Z[:, 0, 0], Z[:, 1, 0], Z[:, 1, 1]
+    l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
+    # A = Lambda' ZtZ Lambda + I, with Lambda lower triangular
+    a11 = l11 * l11 * a + 2.0 * l11 * l21 * b + l21 * l21 * c + 1.0
+    a21 = l22 * (l11 * b + l21 * c)
+    a22 = l22 * l22 * c + 1.0
+    m11 = np.sqrt(a11)
+    m21 = a21 / m11
+    m22 = np.sqrt(a22 - m21 * m21)
+    L = np.empty_like(Z)
+    L[:, 0, 0], L[:, 1, 0], L[:, 0, 1], L[:, 1, 1] = m11, m21, 0.0, m22
+    zx0, zx1 = blocks.ZtX[:, 0, :], blocks.ZtX[:, 1, :]
+    t0 = l11 * zx0 + l21 * zx1  # (Lambda' ZtX)_1
+    t1 = l22 * zx1
+    r0 = t0 / m11[:, None]
+    r1 = (t1 - m21[:, None] * r0) / m22[:, None]
+    zy0, zy1 = blocks.Zty[:, 0], blocks.Zty[:, 1]
+    c0 = (l11 * zy0 + l21 * zy1) / m11
+    c1 = (l22 * zy1 - m21 * c0) / m22
+    RZX = np.stack([r0, r1], axis=1)
+    cu = np.stack([c0, c1], axis=1)
+    M_sub = r0.T @ r0 + r1.T @ r1
+    rhs_sub = r0.T @ c0 + r1.T @ c1
+    logdet = 2.0 * float(np.log(m11).sum() + np.log(m22).sum())
+    return L, RZX, cu, M_sub, rhs_sub, logdet
+
+
+def _factor_q1(lam: np.ndarray, blocks: Blocks):
+    """Closed-form per-participant factorisation for one random effect."""
+    lam11 = lam[0, 0]
+    m = np.sqrt(lam11 * lam11 * blocks.ZtZ[:, 0, 0] + 1.0)
+    r = (lam11 * blocks.ZtX[:, 0, :]) / m[:, None]
+    c = (lam11 * blocks.Zty[:, 0]) / m
+    L = m[:, None, None]
+    return L, r[:, None, :], c[:, None], r.T @ r, r.T @ c, 2.0 * float(np.log(m).sum())
+
+
 def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) -> Evaluation:
     """Solve the penalised least-squares problem at ``theta`` (see the module docstring)."""
     q, p = blocks.q, blocks.p
     lam = lambda_matrix(theta, pattern, q)
+    if q <= 2:
+        L, RZX, cu, M_sub, rhs_sub, logdet_L = (_factor_q1 if q == 1 else _factor_q2)(lam, blocks)
+        M = blocks.XtX - M_sub
+        LX = np.linalg.cholesky(M)
+        cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
+        beta = np.linalg.solve(LX.T, cbeta)
+        pwrss = max(blocks.yty - float(np.einsum("gq,gq->", cu, cu)) - float(cbeta @ cbeta), 1e-300)
+        return Evaluation(
+            theta=np.asarray(theta, dtype=float),
+            Lambda=lam,
+            L=L,
+            RZX=RZX,
+            cu=cu,
+            LX=LX,
+            beta=beta,
+            pwrss=pwrss,
+            logdet_L=logdet_L,
+            logdet_RX=2.0 * float(np.log(np.diag(LX)).sum()),
+            n=blocks.n,
+            p=p,
+        )
     lt = lam.T
     A = lt @ blocks.ZtZ @ lam  # (G, q, q)
     idx = np.arange(q)
@@ -207,9 +317,26 @@ def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) 
 
 
 def deviance_at(theta: np.ndarray, blocks: Blocks, pattern, reml: bool) -> float:
-    """Profiled deviance at ``theta``; +inf where the factorisation fails."""
+    """Profiled deviance at ``theta``; +inf where the factorisation fails.
+
+    For one or two random effects this skips building the per-participant factor arrays
+    (only their sums enter the deviance); otherwise it uses :func:`evaluate`.
+    """
     try:
-        return evaluate(theta, blocks, pattern).deviance(reml)
+        q = blocks.q
+        if q > 2:
+            return evaluate(theta, blocks, pattern).deviance(reml)
+        lam = lambda_matrix(theta, pattern, q)
+        with np.errstate(invalid="raise", divide="raise"):
+            M_sub, rhs_sub, cucu, logdet_L = (_deviance_q1 if q == 1 else _deviance_q2)(lam, blocks)
+        LX = np.linalg.cholesky(blocks.XtX - M_sub)
+        cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
+        pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)
+        n, p = blocks.n, blocks.p
+        if reml:
+            nmp = n - p
+            return logdet_L + 2.0 * float(np.log(np.diag(LX)).sum()) + nmp * (1.0 + np.log(2.0 * np.pi * pwrss / nmp))
+        return logdet_L + n * (1.0 + np.log(2.0 * np.pi * pwrss / n))
     except (np.linalg.LinAlgError, FloatingPointError, ValueError):
         return np.inf
 

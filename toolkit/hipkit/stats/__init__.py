@@ -19,15 +19,14 @@ silently: every exclusion is counted in an ``n_dropped...`` column and warned ab
 from .anova import MIXED_ANOVA_COLUMNS, PAIRWISE_TESTS_COLUMNS, mixed_anova, pairwise_tests
 from .change import CHANGE_SCORE_COLUMNS, PAIRED_CHANGE_COLUMNS, change_scores, paired_change
 from .correlation import PER_VISIT_CORRELATION_COLUMNS, RM_CORR_COLUMNS, per_visit_correlation, rm_corr
-from .describe import DESCRIBE_COLUMNS, describe, table1
+from .descriptive import DESCRIBE_COLUMNS, describe, table1
+from .mdc import STRENGTH_VS_MDC_COLUMNS, strength_vs_mdc
 from .reliability import ICC_TYPES, TEST_RETEST_COLUMNS, test_retest
-from .responders import (
+from .responder import (
     RESPONDER_COMPARISON_COLUMNS,
     RESPONDERS_COLUMNS,
-    STRENGTH_VS_MDC_COLUMNS,
     responder_comparison,
     responders,
-    strength_vs_mdc,
 )
 from .simulate import simulate_test_retest, simulate_trial
 

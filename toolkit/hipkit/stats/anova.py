@@ -138,7 +138,13 @@ def mixed_anova(
 
     F, df, p, partial eta squared and epsilon are pingouin's :func:`pingouin.mixed_anova`,
     called with ``correction=True``. With two levels of ``within`` the correction does nothing
-    (epsilon = 1), and ``p_gg`` equals ``p_value``.
+    (epsilon = 1), and ``p_gg`` equals ``p_value``. Sums of squares are sequential, as in R's
+    ``aov`` with an ``Error(subject / within)`` stratum: with unequal group sizes the within term
+    differs from a type III analysis (``car::Anova``, SPSS); the between term and the interaction
+    do not.
+
+    Validated against R 4.2.2 ``aov`` and ``car`` 3.1.1 (GG epsilon) on simulated data:
+    ``tests/stats/reference/mixed_anova/`` and ``tests/stats/test_anova.py``.
 
     References
     ----------
@@ -372,4 +378,6 @@ def pairwise_tests(
                 "n_dropped_subjects": int(n_dropped),
             }
         )
-    return pd.DataFrame(rows, columns=PAIRWISE_TESTS_COLUMNS)
+    out = pd.DataFrame(rows, columns=PAIRWISE_TESTS_COLUMNS)
+    out["by"] = pd.Series([row["by"] for row in rows], index=out.index, dtype=object)  # the data's own labels
+    return out

@@ -1,24 +1,22 @@
-"""Responder analyses: MCID responders per group, risk difference with NNT, gains beyond the MDC."""
+"""Responder analyses: MCID responders per group, and the risk difference with the NNT."""
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
+from ._proportions import TOL, group_rows, newcombe, nnt
 from .change import change_scores
 
 __all__ = [
     "responders",
     "responder_comparison",
-    "strength_vs_mdc",
     "RESPONDERS_COLUMNS",
     "RESPONDER_COMPARISON_COLUMNS",
-    "STRENGTH_VS_MDC_COLUMNS",
 ]
 
 #: Columns of :func:`responders`, in order.
@@ -54,67 +52,6 @@ RESPONDER_COMPARISON_COLUMNS = [
     "nnt_conf_text",
 ]
 
-#: Columns of :func:`strength_vs_mdc`, in order.
-STRENGTH_VS_MDC_COLUMNS = [
-    "measure",
-    "group",
-    "unit",
-    "n",
-    "n_exceeding",
-    "proportion",
-    "conf_low",
-    "conf_high",
-    "mdc",
-    "mdc_source",
-    "n_dropped",
-]
-
-# Same tolerance as the cleaner's ``<measure>_responder`` flags (floating-point rounding of changes).
-_TOL = 1e-9
-
-
-def _wilson(count: int, n: int, conf_level: float) -> tuple[float, float]:
-    """Wilson score interval (statsmodels ``proportion_confint(method="wilson")``); NaN when n = 0."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    if n == 0:
-        return (np.nan, np.nan)
-    low, high = proportion_confint(count, n, alpha=1 - conf_level, method="wilson")
-    return (float(low), float(high))
-
-
-def _newcombe(x_a: int, n_a: int, x_b: int, n_b: int, conf_level: float) -> tuple[float, float, float]:
-    """Risk difference p_a - p_b with Newcombe's hybrid score interval (1998, method 10)."""
-    if n_a == 0 or n_b == 0:
-        return (np.nan, np.nan, np.nan)
-    p_a, p_b = x_a / n_a, x_b / n_b
-    l_a, u_a = _wilson(x_a, n_a, conf_level)
-    l_b, u_b = _wilson(x_b, n_b, conf_level)
-    rd = p_a - p_b
-    low = rd - np.sqrt((p_a - l_a) ** 2 + (u_b - p_b) ** 2)
-    high = rd + np.sqrt((u_a - p_a) ** 2 + (p_b - l_b) ** 2)
-    return (float(rd), float(low), float(high))
-
-
-def _inv(value: float) -> float:
-    return np.inf if value == 0 else 1.0 / abs(value)
-
-
-def _nnt(rd: float, low: float, high: float) -> tuple[float, str | float, float, float, str | float]:
-    """NNT, its type and its CI from a risk difference and its CI (Altman 1998)."""
-    if not np.isfinite(rd):
-        return (np.nan, np.nan, np.nan, np.nan, np.nan)
-    kind = "NNT (benefit)" if rd >= 0 else "NNT (harm)"
-    nnt = _inv(rd)
-    if low > 0:  # benefit, CI excludes 0
-        return (nnt, kind, _inv(high), _inv(low), f"NNTB {_inv(high):.1f} to {_inv(low):.1f}")
-    if high < 0:  # harm, CI excludes 0
-        return (nnt, kind, _inv(high), _inv(low), f"NNTH {_inv(high):.1f} to {_inv(low):.1f}")
-    # The CI of the RD includes 0: the CI of the NNT runs through infinity.
-    near = _inv(high) if rd >= 0 else _inv(low)
-    text = f"NNTB {_inv(high):.1f} to \u221e to NNTH {_inv(low):.1f}"
-    return (nnt, kind, near, np.inf, text)
-
 
 def _measures_with(data: pd.DataFrame, measures, attr: str) -> list[str]:
     reg = load_registry()
@@ -125,26 +62,6 @@ def _measures_with(data: pd.DataFrame, measures, attr: str) -> list[str]:
             if getattr(m, attr) is not None and m.name in data.columns and data[m.name].notna().any()
         ]
     return [measures] if isinstance(measures, str) else list(measures)
-
-
-def _group_rows(cs: pd.DataFrame, flag: pd.Series, conf_level: float) -> list[dict]:
-    rows = []
-    for level, part in cs.groupby("group", sort=True, dropna=False):
-        ok = part["excluded"].isna()
-        n, hits = int(ok.sum()), int(flag.loc[part.index][ok].sum())
-        low, high = _wilson(hits, n, conf_level)
-        rows.append(
-            {
-                "group": level,
-                "n": n,
-                "hits": hits,
-                "proportion": hits / n if n else np.nan,
-                "conf_low": low,
-                "conf_high": high,
-                "n_dropped": int((~ok).sum()),
-            }
-        )
-    return rows
 
 
 def responders(
@@ -250,8 +167,8 @@ def responders(
             raise InputError(f"{func}: {name!r} has no MCID in the registry; pass mcids={{{name!r}: value}}")
         sign = m.improvement_sign if m is not None else 1
         cs = change_scores(data, name, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=group)
-        flag = (sign * cs["change"]) >= mcid - _TOL
-        for r in _group_rows(cs, flag, conf_level):
+        flag = (sign * cs["change"]) >= mcid - TOL
+        for r in group_rows(cs, flag, conf_level):
             total_dropped += r["n_dropped"]
             rows.append(
                 {
@@ -371,10 +288,10 @@ def responder_comparison(
     for name, part in table.groupby("measure", sort=False):
         a = part.loc[part["group"] == group_a].iloc[0]
         b = part.loc[part["group"] == group_b].iloc[0]
-        rd, low, high = _newcombe(
+        rd, low, high = newcombe(
             int(a["responders"]), int(a["n"]), int(b["responders"]), int(b["n"]), float(conf_level)
         )
-        nnt, kind, nlow, nhigh, text = _nnt(rd, low, high)
+        nnt_value, kind, nlow, nhigh, text = nnt(rd, low, high)
         rows.append(
             {
                 "measure": name,
@@ -387,7 +304,7 @@ def responder_comparison(
                 "risk_difference": rd,
                 "conf_low": low,
                 "conf_high": high,
-                "nnt": nnt,
+                "nnt": nnt_value,
                 "nnt_type": kind,
                 "nnt_conf_low": nlow,
                 "nnt_conf_high": nhigh,
@@ -395,114 +312,3 @@ def responder_comparison(
             }
         )
     return pd.DataFrame(rows, columns=RESPONDER_COMPARISON_COLUMNS)
-
-
-def strength_vs_mdc(
-    data: pd.DataFrame,
-    measure: str = "hip_abd_strength_n",
-    group: str | None = "group",
-    subject: str = "participant_id",
-    time: str = "visit_week",
-    follow_up: float | None = None,
-    conf_level: float = 0.95,
-    baseline: float = 0,
-    mdc: float | None = None,
-    by_side: bool | None = None,
-) -> pd.DataFrame:
-    """Proportion of participants (or limbs) whose gain exceeds the minimal detectable change.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Canonical long table.
-    measure : str, default "hip_abd_strength_n"
-        Measure with an MDC in the registry (or pass ``mdc``).
-    group : str or None, default "group"
-        Group column (None: one group called ``"all"``).
-    subject, time, follow_up, conf_level, baseline
-        As in :func:`responders`.
-    mdc : float, optional
-        Threshold replacing the registry MDC; ``mdc_source`` is then ``"user"``.
-    by_side : bool or None, default None
-        One unit per participant x side (None: when the measure is per-side and a ``side``
-        column exists), else one per participant.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per group: ``measure, group, unit`` (``"participant x side"`` or
-        ``"participant"``), ``n, n_exceeding, proportion, conf_low, conf_high`` (Wilson),
-        ``mdc, mdc_source, n_dropped`` (units without a baseline or follow-up value).
-
-    Raises
-    ------
-    InputError
-        A column is missing, or the measure has no MDC.
-
-    Warns
-    -----
-    DataQualityWarning
-        When units without a change were left out.
-
-    Notes
-    -----
-    A unit's gain exceeds the MDC when ``sign * change > mdc`` (strictly), the sign making
-    improvement positive. The registry's strength MDC95 (48.9 N) is derived from the inter-tester
-    SEM of Piva et al. (2006) as ``1.96 * sqrt(2) * SEM`` (Weir 2005). The two sides of one
-    participant are not independent; the Wilson interval treats them as if they were.
-
-    References
-    ----------
-    Piva SR, Fitzgerald GK, Irrgang JJ, et al. (2006). Reliability of measures of impairments
-    associated with patellofemoral pain syndrome. BMC Musculoskeletal Disorders 7:33.
-    doi:10.1186/1471-2474-7-33
-
-    Weir JP (2005). Quantifying test-retest reliability using the intraclass correlation
-    coefficient and the SEM. Journal of Strength and Conditioning Research 19(1):231-240.
-    doi:10.1519/15184.1
-
-    Examples
-    --------
-    >>> from hipkit.stats import simulate_trial, strength_vs_mdc
-    >>> res = strength_vs_mdc(simulate_trial(seed=3))
-    >>> res[["group", "unit", "n", "n_exceeding", "mdc"]]
-      group                unit   n  n_exceeding   mdc
-    0   HIP  participant x side  24            5  48.9
-    1  KNEE  participant x side  24            1  48.9
-    """
-    func = "strength_vs_mdc"
-    conf_level = check_conf_level(conf_level, func)
-    require_columns(data, [measure, subject, time, group], func)
-    reg = load_registry()
-    m = reg[measure] if measure in reg else None
-    if mdc is not None:
-        threshold, source = float(mdc), "user"
-    elif m is not None and m.mdc is not None:
-        threshold, source = float(m.mdc), m.mdc_source
-    else:
-        raise InputError(f"{func}: {measure!r} has no MDC in the registry; pass mdc=value")
-    sign = m.improvement_sign if m is not None else 1
-    cs = change_scores(
-        data, measure, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=group, by_side=by_side
-    )
-    unit = "participant x side" if "side" in cs.columns else "participant"
-    flag = (sign * cs["change"]) > threshold
-    rows = []
-    for r in _group_rows(cs, flag, conf_level):
-        rows.append(
-            {
-                "measure": measure,
-                "group": r["group"],
-                "unit": unit,
-                "n": r["n"],
-                "n_exceeding": r["hits"],
-                "proportion": r["proportion"],
-                "conf_low": r["conf_low"],
-                "conf_high": r["conf_high"],
-                "mdc": threshold,
-                "mdc_source": source,
-                "n_dropped": r["n_dropped"],
-            }
-        )
-    warn_dropped(func, f"unit(s) ({unit})", sum(r["n_dropped"] for r in rows), "no baseline or no follow-up value")
-    return pd.DataFrame(rows, columns=STRENGTH_VS_MDC_COLUMNS)
