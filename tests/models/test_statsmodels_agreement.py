@@ -27,9 +27,6 @@ def test_estimates_agree_with_statsmodels_mixedlm(case, formula, re_formula, bal
         sm = smf.mixedlm(formula, data, groups=data["participant_id"], re_formula=re_formula).fit(
             reml=True, method="lbfgs", gtol=1e-10
         )
-    terms = (
-        re_formula.replace("~", "").replace("1", "(Intercept)").split("+") if re_formula != "~1" else ["(Intercept)"]
-    )
     re = "(1 + visit_week | participant_id)" if "visit_week" in re_formula else "(1 | participant_id)"
     fit = hipkit.lmm(f"{formula} + {re}", data)
     np.testing.assert_allclose(fit.beta, sm.fe_params.to_numpy(), rtol=1e-5, atol=1e-7)
