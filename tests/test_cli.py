@@ -132,3 +132,13 @@ def test_demo_runs_on_the_bundled_data(tmp_path, capsys):
     code, out, err = run(["demo", "--out", str(tmp_path)], capsys)
     assert code == 0, err
     assert (tmp_path / "demo" / "clinic_clean.csv").exists()
+
+
+def test_describe_prints_table1_by_group_and_visit(capsys, tmp_path):
+    out = tmp_path / "t1.csv"
+    code, text, _ = run(
+        ["describe", "--data", str(COMMITTED / "clinic_clean.csv"), "--measures", "pain_vas", "--out", str(out)], capsys
+    )
+    assert code == 0 and "pain_vas" in text
+    t1 = pd.read_csv(out)
+    assert {"group", "visit_week", "measure", "n", "mean", "sd", "n_missing"} <= set(t1.columns)

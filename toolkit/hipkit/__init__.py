@@ -6,6 +6,7 @@ The public API, explicitly listed:
   (:class:`CleanResult` with ``.data``, ``.quarantine``, ``.log``).
 - :func:`lmm` fits linear mixed models in lme4 syntax with Satterthwaite inference
   (:class:`LmmResult`); :func:`lrt` compares nested models.
+- Classical analyses through pingouin, responders against MCIDs and Table 1 (:mod:`hipkit.stats`).
 - :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
 """
 
@@ -22,6 +23,20 @@ from .models import (
     within_between,
 )
 from .registry import Measure, Registry, load_registry
+from .stats import (
+    change_scores,
+    describe,
+    mixed_anova,
+    paired_change,
+    pairwise_tests,
+    per_visit_correlation,
+    responder_comparison,
+    responders,
+    rm_corr,
+    strength_vs_mdc,
+    table1,
+    test_retest,
+)
 
 __all__ = [
     "__version__",
@@ -38,4 +53,16 @@ __all__ = [
     "within_between",
     "change_model",
     "lagged_model",
+    "rm_corr",
+    "per_visit_correlation",
+    "mixed_anova",
+    "pairwise_tests",
+    "change_scores",
+    "paired_change",
+    "test_retest",
+    "responders",
+    "responder_comparison",
+    "strength_vs_mdc",
+    "describe",
+    "table1",
 ]

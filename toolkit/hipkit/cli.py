@@ -7,6 +7,8 @@ Commands
     exit 2 with a one-line reason when a file cannot be read or mapped).
 ``hipkit fit "FORMULA" --data CLEAN.csv [--ml] --json OUT.json``
     Fit a linear mixed model (lme4 syntax), print its summary, write ``to_dict()`` as JSON.
+``hipkit describe --data CLEAN.csv``
+    Table 1 by group and visit: n, mean, SD, median, quartiles, missing.
 ``hipkit measures``
     List the outcome-measure registry (with ``--measures FILE`` for user additions).
 ``hipkit demo``
@@ -98,6 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the results here")
     f.add_argument("--quiet", action="store_true", help="do not print the summary")
 
+    ds = sub.add_parser(
+        "describe",
+        help="Table 1: n, mean, SD, missing per group and visit",
+        description="Describe a clean table: for each measure, group and visit the number of "
+        "participants, mean, SD, median, quartiles and missing values.",
+    )
+    ds.add_argument("--data", required=True, help="clean table (.csv or .parquet)")
+    ds.add_argument("--measures", nargs="+", help="measures to describe (default: every registry measure present)")
+    ds.add_argument("--by", nargs="+", default=["group", "visit_week"], help="grouping columns")
+    ds.add_argument("--out", help="write the long table here (.csv)")
+    ds.add_argument("--wide", action="store_true", help="print the formatted mean (SD) table instead")
+
     m = sub.add_parser("measures", help="list the outcome-measure registry")
     m.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -176,6 +190,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_describe(args: argparse.Namespace) -> int:
+    from .stats import describe, table1
+
+    data = _read_table(args.data)
+    by = [b for b in args.by if b in data.columns]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = (table1 if args.wide else describe)(data, measures=args.measures, by=by)
+    print(table.to_string(index=False))
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return EXIT_OK
+
+
 def _cmd_measures(args: argparse.Namespace) -> int:
     from .registry import load_registry
 
@@ -224,7 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
-    handler = {"clean": _cmd_clean, "fit": _cmd_fit, "measures": _cmd_measures, "demo": _cmd_demo}[args.command]
+    handler = {
+        "clean": _cmd_clean,
+        "fit": _cmd_fit,
+        "describe": _cmd_describe,
+        "measures": _cmd_measures,
+        "demo": _cmd_demo,
+    }[args.command]
     try:
         return handler(args)
     except HipkitError as exc:

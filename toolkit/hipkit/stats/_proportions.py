@@ -40,19 +40,23 @@ def _inv(value: float) -> float:
 
 
 def nnt(rd: float, low: float, high: float) -> tuple[float, str | float, float, float, str | float]:
-    """NNT, its type and its CI from a risk difference and its CI (Altman 1998)."""
+    """NNT, its type and its CI from a risk difference and its CI (Altman 1998).
+
+    Returns ``(nnt, nnt_type, nnt_conf_low, nnt_conf_high, nnt_conf_text)``; see
+    :func:`hipkit.stats.responder_comparison`.
+    """
     if not np.isfinite(rd):
         return (np.nan, np.nan, np.nan, np.nan, np.nan)
     kind = "NNT (benefit)" if rd >= 0 else "NNT (harm)"
-    nnt = _inv(rd)
-    if low > 0:  # benefit, CI excludes 0
-        return (nnt, kind, _inv(high), _inv(low), f"NNTB {_inv(high):.1f} to {_inv(low):.1f}")
-    if high < 0:  # harm, CI excludes 0
-        return (nnt, kind, _inv(high), _inv(low), f"NNTH {_inv(high):.1f} to {_inv(low):.1f}")
+    value = _inv(rd)
+    if low > 0:  # benefit, the RD CI excludes 0: NNTB from 1/high to 1/low
+        return (value, kind, _inv(high), _inv(low), f"NNTB {_inv(high):.1f} to {_inv(low):.1f}")
+    if high < 0:  # harm, the RD CI excludes 0: NNTH from 1/|low| to 1/|high|
+        return (value, kind, _inv(low), _inv(high), f"NNTH {_inv(low):.1f} to {_inv(high):.1f}")
     # The CI of the RD includes 0: the CI of the NNT runs through infinity.
     near = _inv(high) if rd >= 0 else _inv(low)
     text = f"NNTB {_inv(high):.1f} to \u221e to NNTH {_inv(low):.1f}"
-    return (nnt, kind, near, np.inf, text)
+    return (value, kind, near, np.inf, text)
 
 
 def group_rows(cs: pd.DataFrame, flag: pd.Series, conf_level: float) -> list[dict]:

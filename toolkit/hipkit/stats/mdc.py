@@ -7,7 +7,7 @@ import pandas as pd
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
-from ._proportions import group_rows
+from ._proportions import TOL, group_rows
 from .change import change_scores
 
 __all__ = ["strength_vs_mdc", "STRENGTH_VS_MDC_COLUMNS"]
@@ -39,6 +39,7 @@ def strength_vs_mdc(
     baseline: float = 0,
     mdc: float | None = None,
     by_side: bool | None = None,
+    average_sides: bool = False,
 ) -> pd.DataFrame:
     """Proportion of participants (or limbs) whose gain exceeds the minimal detectable change.
 
@@ -57,6 +58,9 @@ def strength_vs_mdc(
     by_side : bool or None, default None
         One unit per participant x side (None: when the measure is per-side and a ``side``
         column exists), else one per participant.
+    average_sides : bool, default False
+        With one unit per participant, average the sides of a per-side measure (else different
+        left and right values raise an error).
 
     Returns
     -------
@@ -77,10 +81,11 @@ def strength_vs_mdc(
 
     Notes
     -----
-    A unit's gain exceeds the MDC when ``sign * change > mdc`` (strictly), the sign making
-    improvement positive. The registry's strength MDC95 (48.9 N) is derived from the inter-tester
-    SEM of Piva et al. (2006) as ``1.96 * sqrt(2) * SEM`` (Weir 2005). The two sides of one
-    participant are not independent; the Wilson interval treats them as if they were.
+    A unit's gain exceeds the MDC when ``sign * change > mdc`` (strictly, beyond a 1e-9
+    tolerance for floating-point rounding), the sign making improvement positive. The
+    registry's strength MDC95 (48.9 N) is derived from the inter-tester SEM of Piva et al.
+    (2006) as ``1.96 * sqrt(2) * SEM`` (Weir 2005). The two sides of one participant are not
+    independent; the Wilson interval treats them as if they were.
 
     References
     ----------
@@ -114,10 +119,18 @@ def strength_vs_mdc(
         raise InputError(f"{func}: {measure!r} has no MDC in the registry; pass mdc=value")
     sign = m.improvement_sign if m is not None else 1
     cs = change_scores(
-        data, measure, subject=subject, time=time, baseline=baseline, follow_up=follow_up, group=group, by_side=by_side
+        data,
+        measure,
+        subject=subject,
+        time=time,
+        baseline=baseline,
+        follow_up=follow_up,
+        group=group,
+        by_side=by_side,
+        average_sides=average_sides,
     )
     unit = "participant x side" if "side" in cs.columns else "participant"
-    flag = (sign * cs["change"]) > threshold
+    flag = (sign * cs["change"]) > threshold + TOL
     rows = []
     for r in group_rows(cs, flag, conf_level):
         rows.append(
