@@ -254,9 +254,10 @@ def _child(argv: list[str]) -> int:
             out["manifest"] = generate(path, rows, seed)
             out["seconds"] = time.perf_counter() - t0
         elif mode == "baseline":
-            import hipkit  # noqa: F401  (the cost of importing the package, reading nothing)
+            import hipkit  # the cost of importing the package, reading nothing
 
             out["seconds"] = 0.0
+            out["hipkit_file"] = hipkit.__file__
         elif mode == "read_csv":
             import pandas as pd
 
@@ -386,6 +387,23 @@ def warm_cache(path: Path) -> None:
             pass
 
 
+def _git_state() -> str:
+    """The commit of the package being measured, and whether toolkit/ has uncommitted edits."""
+    try:
+        root = HERE.parent
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+             "toolkit/hipkit/clean", "toolkit/hipkit/io", "toolkit/hipkit/registry"],
+            capture_output=True, text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    files = [ln[3:].strip().split("/")[-1] for ln in dirty if ln.strip()]
+    return f"commit {head}" + (f" + uncommitted edits to {', '.join(files)}" if files else
+                               " (cleaner code committed, no local edits)")
+
+
 def _die(what: str, ch: Child) -> None:
     print(f"\n!! {what} failed (exit {ch.returncode})", file=sys.stderr)
     if ch.payload.get("traceback"):
@@ -434,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_cache(path)
     print(f"  python {sys.version.split()[0]}, {os.cpu_count()} CPUs; parent peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
+    print(f"  hipkit source (the checkout beside this file): {_git_state()}")
     load_before = os.getloadavg()[0]
 
     status = 0
@@ -443,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         if base.failed:
             _die("baseline", base)
             return 2
+        print(f"  hipkit imported from {Path(base.payload['hipkit_file']).parent}", flush=True)
         ref_runs, clean_runs = [], []
         for i in range(args.repeat):
             print(f"running: pandas.read_csv(dtype=str) [{i + 1}/{args.repeat}] ...", flush=True)

@@ -41,7 +41,8 @@ class Quarantine:
         n = int(mask.sum())
         if n == 0:
             return 0
-        sub = records.loc[mask]
+        keep = [c for c in ("source_file", "source_line", "participant_id", "__slice") if c in records.columns]
+        sub = records[keep].iloc[np.flatnonzero(mask)]  # only the columns the entry needs
 
         def pick(value, default=""):
             if isinstance(value, pd.Series):

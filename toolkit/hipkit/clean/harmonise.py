@@ -70,7 +70,7 @@ def parse_distinct(raw: pd.Series, decimal: str, missing_tokens: frozenset[str])
         values = raw.to_numpy(dtype=float, na_value=np.nan).copy()
         status = np.where(np.isnan(values), "missing", "ok").astype(object)
         return (np.arange(n), values, status, np.full(n, None, dtype=object), np.where(np.isnan(values), "", None))
-    codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object")
     values, status, unit, token = _parse_texts(u, decimal, missing_tokens)
     take = np.where(codes < 0, len(uniques), codes)
@@ -126,7 +126,7 @@ def _unit_factors(measure, units: pd.Series) -> tuple[np.ndarray, np.ndarray, di
 
 def per_unique(s: pd.Series, func) -> pd.Series:
     """Apply a vectorised text function to the distinct values of ``s`` only, then spread back."""
-    codes, uniques = pd.factorize(s.astype("object"), use_na_sentinel=True)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object").astype("str")
     out = np.asarray(func(u), dtype=object)
     return pd.Series(out[np.where(codes < 0, len(uniques), codes)], index=s.index, dtype="object")
