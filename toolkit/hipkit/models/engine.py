@@ -107,10 +107,7 @@ class Evaluation:
 
     def deviance(self, reml: bool) -> float:
         """Profiled deviance (REML criterion when ``reml``)."""
-        if reml:
-            nmp = self.n - self.p
-            return self.logdet_L + self.logdet_RX + nmp * (1.0 + np.log(2.0 * np.pi * self.pwrss / nmp))
-        return self.logdet_L + self.n * (1.0 + np.log(2.0 * np.pi * self.pwrss / self.n))
+        return criterion(self.logdet_L, self.logdet_RX, self.pwrss, self.n, self.p, reml)
 
     def sigma(self, reml: bool) -> float:
         """Residual standard deviation at theta."""
@@ -191,11 +188,11 @@ def _columns(blocks: Blocks) -> dict:
     return cols
 
 
-def _deviance_q2(lam: np.ndarray, blocks: Blocks):
-    """M_sub, rhs_sub, |c_u|^2 and log|L|^2 for two random effects, without the factor arrays."""
-    k = _columns(blocks)
+def _chol_q2(lam: np.ndarray, k: dict):
+    """The per-participant 2 x 2 factor (m11, m21, m22) and the solved rows r0, r1, c0, c1."""
     l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
     a, b, c = k["a"], k["b"], k["c"]
+    # A = Lambda' ZtZ Lambda + I, with Lambda lower triangular
     a11 = l11 * l11 * a + 2.0 * l11 * l21 * b + l21 * l21 * c + 1.0
     a21 = l22 * (l11 * b + l21 * c)
     a22 = l22 * l22 * c + 1.0
@@ -206,57 +203,50 @@ def _deviance_q2(lam: np.ndarray, blocks: Blocks):
     r1 = (l22 * k["zx1"] - m21[:, None] * r0) / m22[:, None]
     c0 = (l11 * k["zy0"] + l21 * k["zy1"]) / m11
     c1 = (l22 * k["zy1"] - m21 * c0) / m22
+    return m11, m21, m22, r0, r1, c0, c1
+
+
+def _chol_q1(lam: np.ndarray, k: dict):
+    lam11 = lam[0, 0]
+    m = np.sqrt(lam11 * lam11 * k["a"] + 1.0)
+    return m, (lam11 * k["zx0"]) / m[:, None], (lam11 * k["zy0"]) / m
+
+
+def _deviance_q2(lam: np.ndarray, blocks: Blocks):
+    """M_sub, rhs_sub, |c_u|^2 and log|L|^2 for two random effects, without the factor arrays."""
+    m11, _, m22, r0, r1, c0, c1 = _chol_q2(lam, _columns(blocks))
     logdet = 2.0 * float(np.log(m11 * m22).sum())
     return r0.T @ r0 + r1.T @ r1, r0.T @ c0 + r1.T @ c1, float(c0 @ c0 + c1 @ c1), logdet
 
 
 def _deviance_q1(lam: np.ndarray, blocks: Blocks):
-    k = _columns(blocks)
-    lam11 = lam[0, 0]
-    m = np.sqrt(lam11 * lam11 * k["a"] + 1.0)
-    r = (lam11 * k["zx0"]) / m[:, None]
-    c = (lam11 * k["zy0"]) / m
+    m, r, c = _chol_q1(lam, _columns(blocks))
     return r.T @ r, r.T @ c, float(c @ c), 2.0 * float(np.log(m).sum())
 
 
 def _factor_q2(lam: np.ndarray, blocks: Blocks):
     """Closed-form per-participant factorisation for two random effects (arrays over participants)."""
-    Z = blocks.ZtZ
-    a, b, c = Z[:, 0, 0], Z[:, 1, 0], Z[:, 1, 1]
-    l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
-    # A = Lambda' ZtZ Lambda + I, with Lambda lower triangular
-    a11 = l11 * l11 * a + 2.0 * l11 * l21 * b + l21 * l21 * c + 1.0
-    a21 = l22 * (l11 * b + l21 * c)
-    a22 = l22 * l22 * c + 1.0
-    m11 = np.sqrt(a11)
-    m21 = a21 / m11
-    m22 = np.sqrt(a22 - m21 * m21)
-    L = np.empty_like(Z)
-    L[:, 0, 0], L[:, 1, 0], L[:, 0, 1], L[:, 1, 1] = m11, m21, 0.0, m22
-    zx0, zx1 = blocks.ZtX[:, 0, :], blocks.ZtX[:, 1, :]
-    t0 = l11 * zx0 + l21 * zx1  # (Lambda' ZtX)_1
-    t1 = l22 * zx1
-    r0 = t0 / m11[:, None]
-    r1 = (t1 - m21[:, None] * r0) / m22[:, None]
-    zy0, zy1 = blocks.Zty[:, 0], blocks.Zty[:, 1]
-    c0 = (l11 * zy0 + l21 * zy1) / m11
-    c1 = (l22 * zy1 - m21 * c0) / m22
+    m11, m21, m22, r0, r1, c0, c1 = _chol_q2(lam, _columns(blocks))
+    L = np.zeros((len(m11), 2, 2))
+    L[:, 0, 0], L[:, 1, 0], L[:, 1, 1] = m11, m21, m22
     RZX = np.stack([r0, r1], axis=1)
     cu = np.stack([c0, c1], axis=1)
-    M_sub = r0.T @ r0 + r1.T @ r1
-    rhs_sub = r0.T @ c0 + r1.T @ c1
-    logdet = 2.0 * float(np.log(m11).sum() + np.log(m22).sum())
-    return L, RZX, cu, M_sub, rhs_sub, logdet
+    logdet = 2.0 * float(np.log(m11 * m22).sum())
+    return L, RZX, cu, r0.T @ r0 + r1.T @ r1, r0.T @ c0 + r1.T @ c1, logdet
 
 
 def _factor_q1(lam: np.ndarray, blocks: Blocks):
     """Closed-form per-participant factorisation for one random effect."""
-    lam11 = lam[0, 0]
-    m = np.sqrt(lam11 * lam11 * blocks.ZtZ[:, 0, 0] + 1.0)
-    r = (lam11 * blocks.ZtX[:, 0, :]) / m[:, None]
-    c = (lam11 * blocks.Zty[:, 0]) / m
-    L = m[:, None, None]
-    return L, r[:, None, :], c[:, None], r.T @ r, r.T @ c, 2.0 * float(np.log(m).sum())
+    m, r, c = _chol_q1(lam, _columns(blocks))
+    return m[:, None, None], r[:, None, :], c[:, None], r.T @ r, r.T @ c, 2.0 * float(np.log(m).sum())
+
+
+def criterion(logdet_L: float, logdet_RX: float, pwrss: float, n: int, p: int, reml: bool) -> float:
+    """The profiled deviance from its parts (lme4's eq. 34 for ML and eq. 41 for REML)."""
+    if reml:
+        nmp = n - p
+        return logdet_L + logdet_RX + nmp * (1.0 + np.log(2.0 * np.pi * pwrss / nmp))
+    return logdet_L + n * (1.0 + np.log(2.0 * np.pi * pwrss / n))
 
 
 def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) -> Evaluation:
@@ -332,11 +322,8 @@ def deviance_at(theta: np.ndarray, blocks: Blocks, pattern, reml: bool) -> float
         LX = np.linalg.cholesky(blocks.XtX - M_sub)
         cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
         pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)
-        n, p = blocks.n, blocks.p
-        if reml:
-            nmp = n - p
-            return logdet_L + 2.0 * float(np.log(np.diag(LX)).sum()) + nmp * (1.0 + np.log(2.0 * np.pi * pwrss / nmp))
-        return logdet_L + n * (1.0 + np.log(2.0 * np.pi * pwrss / n))
+        logdet_RX = 2.0 * float(np.log(np.diag(LX)).sum())
+        return criterion(logdet_L, logdet_RX, pwrss, blocks.n, blocks.p, reml)
     except (np.linalg.LinAlgError, FloatingPointError, ValueError):
         return np.inf
 
