@@ -343,3 +343,15 @@ def test_conflicts_show_the_raw_cells(write):
     q = hipkit.clean(p).quarantine
     assert q["raw_value"].tolist() == ["9,2", "9,5"]
     assert q["column"].tolist() == ["HHD abduction (kg)", "HHD abduction (kg)"]
+
+
+def test_a_unit_column_named_by_a_header_prefix_is_linked(write):
+    p = write("u.csv", "ID,Visit,HHD abduction,HHD unit\nP1,Baseline,10,kg\nP1,Week 2,20,lb\n")
+    d = hipkit.clean(p).data
+    assert d["hip_abd_strength_n"].tolist() == pytest.approx([98.0665, 88.96443])
+
+
+def test_an_unplaceable_unit_column_is_refused_not_ignored(write):
+    p = write("u.csv", "ID,Visit,HHD abduction,Dynamometer units\nP1,Baseline,10,kg\n")
+    with pytest.raises(UnmappableFileError, match="unit column"):
+        hipkit.clean(p)

@@ -7,11 +7,13 @@ The public API, explicitly listed:
 - :func:`lmm` fits linear mixed models in lme4 syntax with Satterthwaite inference
   (:class:`LmmResult`); :func:`lrt` compares nested models.
 - Classical analyses through pingouin, responders against MCIDs and Table 1 (:mod:`hipkit.stats`).
+- :mod:`hipkit.simulate` makes seeded cohorts calibrated to the published studies (always labelled simulated).
 - :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
 """
 
 __version__ = "0.1.0"
 
+from . import simulate
 from .clean import CleanResult, clean, clean_schema
 from .models import (
     LmmResult,
@@ -40,6 +42,7 @@ from .stats import (
 
 __all__ = [
     "__version__",
+    "simulate",
     "clean",
     "CleanResult",
     "clean_schema",

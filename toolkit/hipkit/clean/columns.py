@@ -293,6 +293,27 @@ def map_columns(headers: list[str], registry: Registry, mapping: Mapping, source
             roles.append(_role_from_mapping(h, mapping.columns[h], registry, origin))
         else:
             roles.append(_role_from_header(h, registry, redcap))
+    # "<prefix> unit" next to a measure column whose header starts with that prefix ("HHD unit" and
+    # "HHD abduction") holds that measure's units; a unit column left unplaced would make the
+    # measure's values be read in the canonical unit, so it is an error, never a guess.
+    for i, r in enumerate(roles):
+        tokens = normalise_label(r.raw).split()
+        if r.role != "unmapped" or not tokens or tokens[-1] not in ("unit", "units"):
+            continue
+        stem = " ".join(tokens[:-1])
+        owners = [
+            m
+            for m in roles
+            if m.role == "measure" and m.unit is None and stem and normalise_label(m.raw).startswith(stem)
+        ]
+        targets = {m.target for m in owners}
+        if len(targets) == 1:
+            roles[i] = ColumnRole(r.raw, "unit", targets.pop())
+        else:
+            raise UnmappableFileError(
+                f"{source}: column {r.raw!r} looks like a unit column but hipkit cannot tell which measure it "
+                "belongs to; map it in a --map file (columns: {'" + r.raw + "': <measure>_unit})"
+            )
     # Units stated in headers must be known: never guess a conversion.
     for r in roles:
         if r.role == "measure" and r.unit is not None and registry[r.target].factor(r.unit) is None:
