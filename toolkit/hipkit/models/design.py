@@ -179,7 +179,6 @@ def _check_identifiable(d: Design) -> None:
             f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns: {', '.join(d.x_names)}); "
             "some combinations of factor levels are empty or columns are collinear; simplify the fixed part"
         )
-    counts = np.bincount(d.group, minlength=d.n_groups)
     if d.q > 1:
         # Each random slope needs participants with at least two distinct values of it.
         for j, name in enumerate(d.z_names):
@@ -201,5 +200,3 @@ def _check_identifiable(d: Design) -> None:
             f"{d.n} observations for {d.n_groups} participants: with one observation each, the random intercept "
             "cannot be told apart from the residual; use an ordinary regression"
         )
-    if counts.max() < 1:  # pragma: no cover - guarded above
-        raise IdentifiabilityError("no observations")
