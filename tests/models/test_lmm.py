@@ -199,3 +199,12 @@ def test_cli_fit_bad_formula_is_one_line(capsys):
     code = main(["fit", "Reaction ~ Days + (1 | Subject/Days)", "--data", str(REF / "sleepstudy" / "data.csv")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+def test_within_between_counts_dropped_rows_and_never_averages_one_side():
+    d = hipkit.simulate.simulate("beers2008", seed=1).data.copy()
+    first = d["participant_id"].isin(d["participant_id"].unique()[:3]) & (d["visit_week"] == 2)
+    d.loc[first & (d["side"] == "left"), "hip_abd_strength_n"] = np.nan
+    with pytest.warns(hipkit.errors.DataQualityWarning, match="3 participant-visits"):
+        fit = hipkit.within_between(d, "lefs", "hip_abd_strength_n")
+    assert fit.glance()["n_dropped"].iloc[0] == 3

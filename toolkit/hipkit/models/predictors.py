@@ -10,9 +10,11 @@ doi:10.1037/1082-989X.12.2.121).
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
-from ..errors import ModelSpecError
+from ..errors import DataQualityWarning, ModelSpecError
 
 __all__ = ["split_within_between", "add_change", "add_lag", "within_between", "change_model", "lagged_model"]
 
@@ -24,10 +26,27 @@ def _check(data: pd.DataFrame, cols: list[str]) -> None:
 
 
 def _one_row_per_visit(data: pd.DataFrame, subject: str, time: str, cols: list[str]) -> pd.DataFrame:
-    """Average repeated rows of a visit (e.g. left and right sides) so each visit counts once."""
-    if data.duplicated([subject, time]).any():
-        return data.groupby([subject, time], as_index=False, sort=True)[cols].mean(numeric_only=True)
-    return data
+    """Average repeated rows of a visit (left and right sides) so that each visit counts once.
+
+    A visit whose value is missing on one of its rows is left missing rather than averaged from the
+    remaining side (an injured and an uninjured leg are not interchangeable); such visits are
+    counted in a :class:`~hipkit.errors.DataQualityWarning`.
+    """
+    if not data.duplicated([subject, time]).any():
+        return data
+    grouped = data.groupby([subject, time], sort=True)[cols]
+    mean = grouped.mean(numeric_only=True)
+    complete = grouped.count() == grouped.size().to_numpy()[:, None]
+    partial = (~complete & grouped.count().gt(0)).sum()
+    for col, k in partial.items():
+        if k:
+            warnings.warn(
+                f"{int(k)} participant-visits have {col} on only one of their rows (e.g. one side): left missing, "
+                "not averaged from one side",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+    return mean.where(complete).reset_index()
 
 
 def split_within_between(data: pd.DataFrame, column: str, subject: str = "participant_id") -> pd.DataFrame:
@@ -117,7 +136,7 @@ def within_between(
     for c in covariates:
         if c not in frame.columns:
             frame = frame.merge(data[[subject, c]].drop_duplicates(subject), on=subject, how="left")
-    frame = frame.dropna(subset=[outcome, predictor])
+    # Rows missing the outcome or the predictor are left in: lmm drops and counts them (n_dropped).
     frame = split_within_between(frame, predictor, subject)
     rhs = [time, f"{predictor}_between", f"{predictor}_within", *covariates]
     re = f"(1 + {time} | {subject})" if random_slope else f"(1 | {subject})"
