@@ -26,7 +26,7 @@ def test_every_calibration_value_has_a_source_or_says_it_is_an_assumption(name):
     cal = simulate(name, seed=1).calibration()
     assert len(cal) > 10
     assert cal["source"].str.len().gt(5).all()
-    assert set(cal["kind"]) <= {"published", "derived", "assumption"}
+    assert set(cal["kind"]) <= {"published", "literature", "derived", "assumption"}
     assert (cal.loc[cal["kind"] == "assumption", "source"].str.startswith("assumption")).all()
 
 
@@ -97,3 +97,15 @@ def test_messy_clinic_export_cleans_with_every_row_accounted_for():
     r = res.log["rows"]
     assert r["invariant_holds"] and r["participants"] == 2000
     assert np.isfinite(res.data["hip_abd_strength_n"]).mean() > 0.98
+
+
+def test_values_from_other_studies_are_labelled_literature_not_published():
+    cal = simulate("beers2008", seed=1).calibration().set_index("parameter")
+    assert cal.loc["injured_deficit", "kind"] == "literature"  # Fredericson 2000, not Beers 2008
+    assert cal.loc["itbfs.n_female", "kind"] == "published"
+
+
+def test_stronger_participants_function_better_in_the_2008_design():
+    d = simulate("beers2008", seed=2008, n_scale=6).data
+    base = d[d.visit_week == 0].groupby("participant_id")[["hip_abd_strength_n", "lefs"]].mean()
+    assert base.corr().iloc[0, 1] > 0.2

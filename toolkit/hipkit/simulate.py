@@ -107,6 +107,9 @@ class Design:
         "(10-16% strength difference with pain severity, pubmed 33631707)",
     )
     sd_function_between: P = P(8.0, "assumption: between-person SD of the function score 8 points")
+    function_between_per_10pct: P = P(
+        1.5, "assumption: 10% stronger at baseline -> function score 1.5 points higher (between persons)"
+    )
     sd_function_resid: P = P(3.0, "assumption: residual SD of the function score 3 points")
     extra: dict = field(default_factory=dict)
 
@@ -179,6 +182,11 @@ def _beers2008() -> Design:
         age=(P(34.0, "assumption: mean age 34 (range 20-53 published)"), P(9.0, "assumption"), 20.0, 53.0),
         body_mass=(P(68.0, "assumption"), P(10.0, "assumption")),
         injured_deficit=P(0.20, "Fredericson 2000: injured 7.82 vs noninjured 9.82 %BW x height (20% deficit)"),
+        function_between_per_10pct=P(
+            5.0,
+            "assumption: 10% stronger -> LEFS 5 points higher; Beers 2008 reports strength significantly related "
+            "to function at weeks 2, 4 and 6 (r not found)",
+        ),
         deficit_resolves_week=6.0,
         extra={"discharged_at_6_weeks": P(9, f"{src}: 9 of 16 discharged at 6 weeks")},
     )
@@ -276,14 +284,23 @@ class SimulatedCohort:
     seed: int
 
     def calibration(self) -> pd.DataFrame:
-        """Every calibration value with its source and kind (published, derived or assumption)."""
+        """Every calibration value with its source and kind.
+
+        ``published`` (in the simulated study's own paper), ``literature`` (published by another
+        study), ``derived`` (arithmetic on published figures) or ``assumption``.
+        """
         rows = []
+
+        d = self.design
+        study = d.citation.split()[0].rstrip(",")  # first author of the design's own paper
 
         def add(name, p):
             if isinstance(p, P):
-                rows.append({"parameter": name, "value": p.value, "kind": p.kind, "source": p.source})
+                kind = p.kind
+                if kind == "published" and study not in p.source:
+                    kind = "literature"  # published, but by another study than the one simulated
+                rows.append({"parameter": name, "value": p.value, "kind": kind, "source": p.source})
 
-        d = self.design
         for g in d.groups:
             for k, v in asdict(g).items():
                 if isinstance(v, dict):
@@ -305,6 +322,7 @@ class SimulatedCohort:
             "within_share",
             "pain_between_per_10pct",
             "sd_function_between",
+            "function_between_per_10pct",
             "sd_function_resid",
         ):
             add(k, getattr(d, k))
@@ -366,6 +384,7 @@ def simulate(design: str | Design, seed: int = 0, n_scale: float = 1.0) -> Simul
         p0 = g.pain_baseline.value + d.sd_pain_between.value * rng.standard_normal(n)
         p0 = p0 - d.pain_between_per_10pct.value * 10 * (s0 / g.strength_baseline.value - 1)
         f0 = g.function_baseline.value + d.sd_function_between.value * rng.standard_normal(n)
+        f0 = f0 + d.function_between_per_10pct.value * 10 * (s0 / g.strength_baseline.value - 1)
         pain_drop = g.pain_change_total.value * g.pain_baseline.value  # cm over the programme (mean)
         mean_gain = max(g.strength_gain_total.value * g.strength_baseline.value, 1e-9)
         b_within = d.within_share.value * pain_drop / mean_gain if g.strength_gain_total.value > 0 else 0.0
