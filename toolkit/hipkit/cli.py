@@ -11,8 +11,12 @@ Commands
     Table 1 by group and visit: n, mean, SD, median, quartiles, missing.
 ``hipkit measures``
     List the outcome-measure registry (with ``--measures FILE`` for user additions).
-``hipkit demo``
-    Run the main job on the bundled data and say where the outputs are.
+``hipkit demo [--out reports] [--only NOTEBOOK...]``
+    Clean the bundled exports, execute every notebook in ``notebooks/`` headless and render each
+    to a self-contained page in ``reports/`` with ``reports/index.html``; say where they are
+    (exit 1 if a notebook failed, after running the others).
+``hipkit render NOTEBOOK.py --out X.html``
+    Execute one jupytext notebook and render it to one self-contained HTML page.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
+EXIT_NOTEBOOK_FAILED = 1
 
 
 def _schedule(text: str) -> list[float]:
@@ -116,9 +121,31 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    d = sub.add_parser("demo", help="run the main job on the bundled data")
-    d.add_argument("--out", default="reports", help="output folder (default reports/)")
-    d.add_argument("--data", default=None, help="bundled data folder (default: datasets/ of the project)")
+    d = sub.add_parser(
+        "demo",
+        help="execute every notebook and render the reports",
+        description="Clean the bundled exports (into <out>/demo/), execute every notebook in notebooks/ "
+        "headless and render each to a self-contained HTML page in <out>/, with an index page.",
+    )
+    d.add_argument("--out", default=None, help="output folder (default: reports/ of the project)")
+    d.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks, e.g. 00_quickstart")
+    d.add_argument(
+        "--notebooks", default=None, metavar="DIR", help="notebook folder (default: notebooks/ of the project)"
+    )
+    d.add_argument("--data", default=None, help="bundled raw data folder (default: datasets/raw of the project)")
+    d.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    r = sub.add_parser(
+        "render",
+        help="execute one notebook and render it to self-contained HTML",
+        description="Execute a jupytext percent-format notebook headless (working directory: the project "
+        "root) and render it to one HTML page with figures embedded and code folded.",
+    )
+    r.add_argument("notebook", metavar="NOTEBOOK.py", help="jupytext percent-format notebook (or .ipynb)")
+    r.add_argument("--out", default=None, metavar="X.html", help="the page to write (default: <notebook>.html here)")
+    r.add_argument("--results", default=None, metavar="R.json", help="where record() values go (default: beside --out)")
+    r.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
     return p
 
 
@@ -217,31 +244,77 @@ def _cmd_measures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _project_root() -> Path:
-    here = Path.cwd()
-    for p in [here, *here.parents]:
-        if (p / "datasets" / "raw").is_dir() and (p / "pyproject.toml").exists():
-            return p
-    pkg = Path(__file__).resolve().parents[2]
-    return pkg
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .clean import clean
+    import time
 
-    root = _project_root()
+    from .clean import clean
+    from .report import find_project_root, run_all
+
+    started = time.perf_counter()
+    if args.notebooks:
+        notebooks = Path(args.notebooks)
+        try:
+            root = find_project_root(notebooks)
+        except HipkitError:
+            root = notebooks.resolve().parent
+    else:
+        root = find_project_root()
+        notebooks = root / "notebooks"
+    out = Path(args.out) if args.out else root / "reports"
+    print("hipkit demo")
+
     raw = Path(args.data) if args.data else root / "datasets" / "raw"
     files = [raw / "clinic_export_messy.csv", raw / "clinic_followup_long.csv"]
-    missing = [str(f) for f in files if not f.exists()]
-    if missing:
-        raise HipkitError(f"bundled data not found: {', '.join(missing)}")
-    out = Path(args.out) / "demo"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = clean(files, progress=None)
-    result.write(out / "clinic_clean.csv", out / "clinic_quarantine.csv", out / "clinic_log.json")
-    print(result.summary())
-    print(f"\nReports written to {out.resolve()}")
+    if all(f.exists() for f in files):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = clean(files, progress=False)
+        demo = out / "demo"
+        result.write(demo / "clinic_clean.csv", demo / "clinic_quarantine.csv", demo / "clinic_log.json")
+        rows = result.log["rows"]
+        print(f"  cleaned the bundled exports: {rows['in']} records in, {rows['out']} rows out -> {_shown(demo)}")
+    elif args.data:
+        raise HipkitError(f"bundled data not found: {', '.join(str(f) for f in files if not f.exists())}")
+
+    progress = False if args.no_progress else None
+    runs = run_all(notebooks, out, timeout=args.timeout, only=args.only, workdir=root, progress=progress)
+    width = max([len(r.name) for r in runs] + [8])
+    for r in runs:
+        status = "ok    " if r.ok else "FAILED"
+        print(f"  {status}  {r.name:<{width}}  {r.seconds:6.1f} s  {r.title if r.ok else r.error}")
+    failed = [r for r in runs if not r.ok]
+    plural = "s" if len(runs) != 1 else ""
+    print(f"  {len(runs)} notebook{plural}, {len(failed)} failed, {time.perf_counter() - started:.1f} s")
+    print(f"\nReports written to {out.resolve()}\n  index: {(out / 'index.html').resolve()}")
+    if failed:
+        print(f"hipkit: error: {len(failed)} notebook(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
+        return EXIT_NOTEBOOK_FAILED
+    return EXIT_OK
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from .report import NotebookExecutionError, execute_notebook, notebook_title, read_notebook, render_html
+
+    source = Path(args.notebook)
+    out = Path(args.out) if args.out else Path(f"{source.stem}.html")
+    results = Path(args.results) if args.results else out.with_name(f"{out.stem}.results.json")
+    title, _ = notebook_title(read_notebook(source), source.stem)
+    try:
+        nb = execute_notebook(source, timeout=args.timeout, results_path=results)
+    except NotebookExecutionError as exc:
+        if exc.nb is not None:
+            render_html(exc.nb, out, title, base_dir=source.parent)
+        print(f"hipkit: error: {exc} (partial page: {_shown(out)})", file=sys.stderr)
+        return EXIT_NOTEBOOK_FAILED
+    render_html(nb, out, title, base_dir=source.parent)
+    print(f"wrote {_shown(out)} and {_shown(results)}")
     return EXIT_OK
 
 
@@ -258,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         "describe": _cmd_describe,
         "measures": _cmd_measures,
         "demo": _cmd_demo,
+        "render": _cmd_render,
     }[args.command]
     try:
         return handler(args)

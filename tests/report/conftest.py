@@ -1,0 +1,48 @@
+"""Execute each notebook once per test session and share the result between tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hipkit.report import run_all
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+# A notebook that takes over about a minute says so in its jupytext header, and its execution test
+# is then marked slow:
+#   # ---
+#   # jupyter:
+#   #   hipkit:
+#   #     slow: true
+_SLOW = re.compile(r"^#\s+slow:\s*true\s*$", re.MULTILINE)
+
+
+def notebook_params():
+    """One pytest param per notebook in notebooks/, marked slow when its header says so."""
+    params = []
+    for path in sorted(NOTEBOOKS.glob("*.py")):
+        if path.name.startswith(("_", ".")):
+            continue
+        header = path.read_text(encoding="utf-8").split("# %%", 1)[0]
+        marks = [pytest.mark.slow] if _SLOW.search(header) else []
+        params.append(pytest.param(path.stem, marks=marks, id=path.stem))
+    return params
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    """``executed(name)`` runs notebooks/<name>.py with run_all (once per session) and returns its NotebookRun."""
+    cache = {}
+
+    def _run(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(f"reports_{name}")
+            (run,) = run_all(NOTEBOOKS, out, only=[name], workdir=ROOT, progress=False)
+            cache[name] = run
+        return cache[name]
+
+    return _run

@@ -1,0 +1,34 @@
+"""Notebooks to reports: execute jupytext notebooks headless and render self-contained HTML.
+
+- :func:`record` publishes a notebook's key result (for tests) to ``reports/<notebook>.results.json``.
+- :func:`execute_notebook` runs one jupytext ``.py`` notebook with the current interpreter's kernel.
+- :func:`render_html` writes one self-contained page (figures embedded, code folded).
+- :func:`run_all` does both for every notebook of a folder and writes ``index.html``
+  (:func:`build_index`).
+
+Importing this package is light: nbclient and nbconvert load only when a notebook is executed or rendered.
+"""
+
+from .execute import NotebookExecutionError, execute_notebook, find_project_root, read_notebook
+from .index import build_index, git_commit, notebook_title
+from .render import external_resources, render_html
+from .results import RESULTS_ENV, read_results, record
+from .run import NotebookRun, list_notebooks, run_all
+
+__all__ = [
+    "record",
+    "read_results",
+    "RESULTS_ENV",
+    "execute_notebook",
+    "read_notebook",
+    "render_html",
+    "external_resources",
+    "build_index",
+    "notebook_title",
+    "git_commit",
+    "run_all",
+    "list_notebooks",
+    "find_project_root",
+    "NotebookRun",
+    "NotebookExecutionError",
+]

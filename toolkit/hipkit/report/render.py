@@ -1,0 +1,134 @@
+"""Render an executed notebook to one self-contained HTML file with the code folded."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import warnings
+from pathlib import Path
+
+__all__ = ["render_html", "external_resources"]
+
+# Extends nbconvert's "lab" template: no script or stylesheet from the web (require.js, MathJax,
+# mermaid, widget manager), and each code input folded into <details>; outputs stay visible.
+_TEMPLATE = r"""
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}
+<style type="text/css">
+details.hipkit-code { margin: 0.2em 0 0.4em 0; }
+details.hipkit-code > summary {
+  cursor: pointer; color: var(--jp-ui-font-color2, #616161); font-size: 0.85em;
+  padding: 0.1em 0 0.1em calc(var(--jp-cell-prompt-width, 64px) + 4px);
+}
+details.hipkit-code[open] > summary { margin-bottom: 0.2em; }
+main { max-width: 1100px; margin: 0 auto; padding: 1em 1.5em 3em 1.5em; }
+</style>
+{%- endblock extra_css -%}
+{% block input_group -%}
+<details class="hipkit-code"><summary>Show code</summary>
+{{ super() }}
+</details>
+{%- endblock input_group %}
+"""
+
+_TEMPLATE_NAME = "hipkit_folded.html.j2"
+
+# A tag attribute that makes the browser fetch something: src=, href= on <link>, url(...) in CSS.
+_EXTERNAL = re.compile(
+    r"""(<(?:script|img|iframe|source|video|audio|embed|input)\b[^>]*?\bsrc\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+"""
+    r"""|<link\b[^>]*?\bhref\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+"""
+    r"""|@import\s+(?:url\()?\s*["']?(?:https?:)?//[^"')\s;]+"""
+    r"""|url\(\s*["']?(?:https?:)?//[^"')\s]+)""",
+    re.IGNORECASE,
+)
+
+
+def external_resources(html: str) -> list[str]:
+    """List what in ``html`` would make a browser fetch something from the network.
+
+    Plain links (``<a href="https://...">``) are not counted: they load nothing until clicked.
+
+    Parameters
+    ----------
+    html : str
+        An HTML document.
+
+    Returns
+    -------
+    list of str
+        The offending fragments (empty for a self-contained page).
+
+    Examples
+    --------
+    >>> external_resources('<script src="https://cdn.example/require.js"></script>')
+    ['<script src="https://cdn.example/require.js']
+    >>> external_resources('<img src="data:image/png;base64,AAAA"> <a href="https://doi.org/x">x</a>')
+    []
+    """
+    return [m.group(0) for m in _EXTERNAL.finditer(html)]
+
+
+def render_html(nb, out_path: str | os.PathLike, title: str, base_dir: str | os.PathLike | None = None) -> Path:
+    """Render an executed notebook to a self-contained HTML file.
+
+    Figures are embedded as base64 PNG, no script or stylesheet is loaded from the web, and each
+    code cell's input is folded under "Show code" (outputs stay visible).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The (executed) notebook.
+    out_path : str or path-like
+        The HTML file to write; its folder is created.
+    title : str
+        The page title.
+    base_dir : str or path-like, optional
+        Folder that relative image links in markdown cells are resolved against (usually the
+        notebook's folder); such images are embedded too.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+
+    Warns
+    -----
+    UserWarning
+        If a notebook output itself references a resource on the web (the page then is not
+        self-contained); the warning lists them.
+
+    Notes
+    -----
+    Built on nbconvert's ``HTMLExporter`` with the "lab" template and ``embed_images=True``.
+    LaTeX in markdown is shown as written (MathJax would have to come from the web).
+    """
+    import jinja2
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        embed_images=True,
+        extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+        template_file=_TEMPLATE_NAME,
+    )
+    resources = {"metadata": {"name": title, "path": str(base_dir) if base_dir is not None else ""}}
+    nb = copy.deepcopy(nb)
+    nb.metadata["title"] = title
+    html, _ = exporter.from_notebook_node(nb, resources=resources)
+    found = external_resources(html)
+    if found:
+        warnings.warn(
+            f"{out_path}: the page loads {len(found)} resource(s) from the web, e.g. {found[0][:100]!r}; "
+            "display figures as PNG (matplotlib/seaborn) to keep it self-contained",
+            UserWarning,
+            stacklevel=2,
+        )
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
