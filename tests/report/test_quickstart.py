@@ -85,3 +85,14 @@ def test_index_lists_the_notebook(run):
     assert f"hipkit {hipkit.__version__}" in index
     assert "commit" in index and re.search(r"\d+\.\d s", index)
     assert external_resources(index) == []
+
+
+def test_running_twice_gives_the_same_page_and_numbers(run, tmp_path):
+    from hipkit.report import run_all
+
+    from .conftest import NOTEBOOKS, ROOT
+
+    (again,) = run_all(NOTEBOOKS, tmp_path, only=[NAME], workdir=ROOT, progress=False)
+    assert again.ok, again.error
+    assert again.html.read_bytes() == run.html.read_bytes()
+    assert again.results == run.results and again.results_path.read_bytes() == run.results_path.read_bytes()

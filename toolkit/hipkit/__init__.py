@@ -8,6 +8,7 @@ The public API, explicitly listed:
   (:class:`LmmResult`); :func:`lrt` compares nested models.
 - Classical analyses through pingouin, responders against MCIDs and Table 1 (:mod:`hipkit.stats`).
 - :mod:`hipkit.simulate` makes seeded cohorts calibrated to the published studies (always labelled simulated).
+- :func:`power_curve` and :func:`n_for_power`: simulation-based power for replications.
 - :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
 """
 
@@ -24,6 +25,7 @@ from .models import (
     split_within_between,
     within_between,
 )
+from .power import n_for_power, power_curve
 from .registry import Measure, Registry, load_registry
 from .stats import (
     change_scores,
@@ -68,4 +70,6 @@ __all__ = [
     "strength_vs_mdc",
     "describe",
     "table1",
+    "power_curve",
+    "n_for_power",
 ]

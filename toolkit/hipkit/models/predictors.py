@@ -111,12 +111,15 @@ def within_between(
     random_slope: bool = False,
     covariates=(),
     reml: bool = True,
+    **checks,
 ):
     """Fit ``outcome ~ time + predictor_between + predictor_within (+ covariates) + (1 | subject)``.
 
     The ``predictor_within`` coefficient is the within-person effect (change in outcome per unit
     change in the participant's own predictor); ``predictor_between`` the between-person one.
     Side-specific rows (left/right) are averaged to one row per participant and visit first.
+
+    ``checks`` (``check_singular``, ``check_convergence``) are passed to :func:`hipkit.lmm`.
 
     Returns
     -------
@@ -140,7 +143,7 @@ def within_between(
     frame = split_within_between(frame, predictor, subject)
     rhs = [time, f"{predictor}_between", f"{predictor}_within", *covariates]
     re = f"(1 + {time} | {subject})" if random_slope else f"(1 | {subject})"
-    return lmm(f"{outcome} ~ {' + '.join(rhs)} + {re}", frame, reml=reml)
+    return lmm(f"{outcome} ~ {' + '.join(rhs)} + {re}", frame, reml=reml, **checks)
 
 
 def change_model(
@@ -151,6 +154,7 @@ def change_model(
     subject: str = "participant_id",
     baseline: float = 0,
     reml: bool = True,
+    **checks,
 ):
     """Change-score model: ``outcome_change ~ predictor_change + (1 | subject)`` over post-baseline visits.
 
@@ -164,7 +168,7 @@ def change_model(
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_change(frame, [outcome, predictor], subject, time, baseline)
     frame = frame[frame[time] != baseline].dropna(subset=[f"{outcome}_change", f"{predictor}_change"])
-    return lmm(f"{outcome}_change ~ {predictor}_change + (1 | {subject})", frame, reml=reml)
+    return lmm(f"{outcome}_change ~ {predictor}_change + (1 | {subject})", frame, reml=reml, **checks)
 
 
 def lagged_model(
@@ -174,6 +178,7 @@ def lagged_model(
     time: str = "visit_week",
     subject: str = "participant_id",
     reml: bool = True,
+    **checks,
 ):
     """Lagged model: the outcome at visit t on the predictor at visit t-1 (and time).
 
@@ -189,4 +194,4 @@ def lagged_model(
     _check(data, [outcome, predictor, time, subject])
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_lag(frame, predictor, subject, time).dropna(subset=[outcome, f"{predictor}_lag1"])
-    return lmm(f"{outcome} ~ {time} + {predictor}_lag1 + (1 | {subject})", frame, reml=reml)
+    return lmm(f"{outcome} ~ {time} + {predictor}_lag1 + (1 | {subject})", frame, reml=reml, **checks)

@@ -206,6 +206,7 @@ def execute_notebook(
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(cwd)}},
         record_timing=False,
+        coalesce_streams=True,  # one block per progress bar, not one per update
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         on_cell_start=_on_start,
     )
