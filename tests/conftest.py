@@ -57,3 +57,36 @@ P02,KNEE,wk4,2024-03-04,L,95,55,55,80
 @pytest.fixture
 def long_csv(write):
     return write("long.csv", LONG_CSV)
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    """``executed(name)`` runs notebooks/<name>.py once per test session and returns its NotebookRun.
+
+    Shared by the rendering tests (tests/report) and the key-result tests (tests/notebooks), so
+    each notebook executes once however many tests read it.
+    """
+    from hipkit.report import run_all
+
+    cache = {}
+
+    def _run(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(f"reports_{name}")
+            (run,) = run_all(ROOT / "notebooks", out, only=[name], workdir=ROOT, progress=False)
+            cache[name] = run
+        return cache[name]
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def notebook_results(executed):
+    """``notebook_results(name)``: the values notebooks/<name>.py recorded with hipkit.report.record."""
+
+    def _get(name: str) -> dict:
+        run = executed(name)
+        assert run.ok, run.error
+        return run.results
+
+    return _get

@@ -11,24 +11,8 @@ NOTEBOOK = ROOT / "notebooks" / "05_clinic_programme_outcomes.py"
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    report = pytest.importorskip("hipkit.report", reason="hipkit.report (notebook execution) is not available yet")
-    if not all(hasattr(report, name) for name in ("execute_notebook", "read_results")):
-        pytest.skip("hipkit.report has no execute_notebook/read_results yet")
-    for module in ("nbclient", "jupytext", "ipykernel"):
-        pytest.importorskip(module, reason=f"{module} is needed to execute notebooks")
-    from hipkit.errors import HipkitError
-
-    out = tmp_path_factory.mktemp("reports") / f"{NOTEBOOK.stem}.results.json"
-    try:
-        report.execute_notebook(NOTEBOOK, workdir=ROOT, results_path=out)
-    except report.NotebookExecutionError:
-        raise  # the notebook itself failed: a real test failure
-    except HipkitError as exc:  # no Jupyter kernel for this interpreter
-        pytest.skip(f"cannot execute notebooks here: {exc}")
-    if not out.exists():
-        pytest.skip(f"the notebook run wrote no {out.name}")
-    return report.read_results(out)
+def results(notebook_results):
+    return notebook_results(NOTEBOOK.stem)
 
 
 def test_row_accounting_invariant(results):

@@ -15,33 +15,9 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 @pytest.fixture(scope="module")
-def run_notebook(tmp_path_factory):
-    """``run_notebook(name)`` executes notebooks/<name>.py once and returns its recorded results (a dict)."""
-    report = pytest.importorskip("hipkit.report", reason="hipkit.report (notebook execution) is not available yet")
-    if not all(hasattr(report, name) for name in ("execute_notebook", "read_results")):
-        pytest.skip("hipkit.report has no execute_notebook/read_results yet")
-    for module in ("nbclient", "jupytext", "ipykernel"):
-        pytest.importorskip(module, reason=f"{module} is needed to execute notebooks")
-    from hipkit.errors import HipkitError
-
-    out_dir = tmp_path_factory.mktemp("replications")
-    cache: dict[str, dict] = {}
-
-    def _run(name: str) -> dict:
-        if name not in cache:
-            out = out_dir / f"{name}.results.json"
-            try:
-                report.execute_notebook(NOTEBOOKS / f"{name}.py", workdir=ROOT, results_path=out)
-            except report.NotebookExecutionError:
-                raise  # the notebook itself failed: a real test failure
-            except HipkitError as exc:  # e.g. no Jupyter kernel for this interpreter
-                pytest.skip(f"cannot execute notebooks here: {exc}")
-            if not out.exists():
-                pytest.skip(f"the notebook run wrote no {out.name}")
-            cache[name] = report.read_results(out)
-        return cache[name]
-
-    return _run
+def run_notebook(notebook_results):
+    """``run_notebook(name)``: the results notebooks/<name>.py recorded (executed once per session)."""
+    return notebook_results
 
 
 @pytest.fixture(scope="module")

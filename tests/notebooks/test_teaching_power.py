@@ -12,34 +12,14 @@ LEARNING = ROOT / "notebooks" / "03_learning_mixed_models.py"
 POWER = ROOT / "notebooks" / "04_power_for_a_replication.py"
 
 
-def _execute(notebook: Path, tmp_path_factory) -> dict:
-    report = pytest.importorskip("hipkit.report", reason="hipkit.report (notebook execution) is not available yet")
-    if not all(hasattr(report, name) for name in ("execute_notebook", "read_results")):
-        pytest.skip("hipkit.report has no execute_notebook/read_results yet")
-    for module in ("nbclient", "jupytext", "ipykernel"):
-        pytest.importorskip(module, reason=f"{module} is needed to execute notebooks")
-    from hipkit.errors import HipkitError
-
-    out = tmp_path_factory.mktemp("reports") / f"{notebook.stem}.results.json"
-    try:
-        report.execute_notebook(notebook, workdir=ROOT, results_path=out)
-    except report.NotebookExecutionError:
-        raise  # the notebook itself failed: a real test failure
-    except HipkitError as exc:  # no Jupyter kernel for this interpreter
-        pytest.skip(f"cannot execute notebooks here: {exc}")
-    if not out.exists():
-        pytest.skip(f"the notebook run wrote no {out.name}")
-    return report.read_results(out)
+@pytest.fixture(scope="module")
+def learning(notebook_results):
+    return notebook_results(LEARNING.stem)
 
 
 @pytest.fixture(scope="module")
-def learning(tmp_path_factory):
-    return _execute(LEARNING, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def power(tmp_path_factory):
-    return _execute(POWER, tmp_path_factory)
+def power(notebook_results):
+    return notebook_results(POWER.stem)
 
 
 # -- 03: learning mixed models --------------------------------------------------------------------

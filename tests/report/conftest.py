@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hipkit.report import run_all
-
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -31,18 +29,3 @@ def notebook_params():
         marks = [pytest.mark.slow] if _SLOW.search(header) else []
         params.append(pytest.param(path.stem, marks=marks, id=path.stem))
     return params
-
-
-@pytest.fixture(scope="session")
-def executed(tmp_path_factory):
-    """``executed(name)`` runs notebooks/<name>.py with run_all (once per session) and returns its NotebookRun."""
-    cache = {}
-
-    def _run(name: str):
-        if name not in cache:
-            out = tmp_path_factory.mktemp(f"reports_{name}")
-            (run,) = run_all(NOTEBOOKS, out, only=[name], workdir=ROOT, progress=False)
-            cache[name] = run
-        return cache[name]
-
-    return _run
