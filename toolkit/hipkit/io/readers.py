@@ -241,7 +241,7 @@ def read_raw(path: str | Path, sheet: str | int = 0, progress: bool = False) -> 
             info["decimal"] = _detect_decimal(df, delimiter)
     except UnreadableFileError:
         raise
-    except (ValueError, OSError, KeyError, ImportError, Exception) as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one line naming the file
         # Any failure of a third-party parser is reported as one line naming the file.
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnreadableFileError(f"{name}: cannot read as {info.get('format', suffix)} ({first})") from None
