@@ -46,7 +46,7 @@ import seaborn as sns
 import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
-from hipkit.report.replication import agreement, fmt_ci, fmt_p, load_simulated
+from hipkit.report.replication import agreement, fmt_ci, fmt_p, load_simulated, within_between_effects
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)
@@ -262,19 +262,8 @@ wb_tidy = wb.tidy()
 wb_tidy[["term", "estimate", "std_error", "df", "p_value", "conf_low", "conf_high"]]
 
 # %%
-wb_terms = wb_tidy.set_index("term")
-within = wb_terms.loc["hip_abd_strength_n_within"]
-between = wb_terms.loc["hip_abd_strength_n_between"]
-print(
-    "Within-person:  ",
-    fmt_ci(10 * within.estimate, 10 * within.conf_low, 10 * within.conf_high, "cm per 10 N", 2),
-    fmt_p(within.p_value),
-)
-print(
-    "Between-person: ",
-    fmt_ci(10 * between.estimate, 10 * between.conf_low, 10 * between.conf_high, "cm per 10 N", 2),
-    fmt_p(between.p_value),
-)
+within, between, text = within_between_effects(wb, "hip_abd_strength_n", "cm per 10 N")
+print(text)
 
 # %% [markdown]
 # For comparison, two simpler correlations:

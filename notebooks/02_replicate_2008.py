@@ -49,7 +49,7 @@ from statsmodels.stats.multitest import multipletests
 import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
-from hipkit.report.replication import agreement, fmt_ci, fmt_p, load_simulated
+from hipkit.report.replication import agreement, fmt_ci, fmt_p, load_simulated, within_between_effects
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)
@@ -315,19 +315,8 @@ wb_tidy = wb.tidy()
 wb_tidy[["term", "estimate", "std_error", "df", "p_value", "conf_low", "conf_high"]]
 
 # %%
-wb_terms = wb_tidy.set_index("term")
-within = wb_terms.loc["hip_abd_strength_n_within"]
-between = wb_terms.loc["hip_abd_strength_n_between"]
-print(
-    "Within-person: ",
-    fmt_ci(10 * within.estimate, 10 * within.conf_low, 10 * within.conf_high, "LEFS points per 10 N", 2),
-    fmt_p(within.p_value),
-)
-print(
-    "Between-person:",
-    fmt_ci(10 * between.estimate, 10 * between.conf_low, 10 * between.conf_high, "LEFS points per 10 N", 2),
-    fmt_p(between.p_value),
-)
+within, between, text = within_between_effects(wb, "hip_abd_strength_n", "LEFS points per 10 N")
+print(text)
 
 # %% [markdown]
 # **What it means.** The between-person estimate is essentially zero, as it must be in this simulation (stronger

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["fmt_p", "fmt_ci", "load_simulated", "agreement"]
+__all__ = ["fmt_p", "fmt_ci", "load_simulated", "agreement", "within_between_effects"]
 
 
 def fmt_p(p: float) -> str:
@@ -67,3 +67,25 @@ def agreement(direction_ok, significant_ok=None, magnitude_ok=None) -> str:
     if not tested:
         return "not tested"
     return "yes" if all(bool(c) for c in tested) else "no"
+
+
+def within_between_effects(fit, predictor: str, unit: str, per: float = 10) -> tuple[pd.Series, pd.Series, str]:
+    """The within- and between-person rows of a :func:`hipkit.within_between` fit, and a text summary.
+
+    Effects are scaled to ``per`` units of the predictor (e.g. per 10 N of strength); ``unit`` is
+    the label printed after them, e.g. ``"cm per 10 N"``.
+
+    Returns
+    -------
+    within, between : Series
+        The ``<predictor>_within`` and ``<predictor>_between`` rows of ``fit.tidy()``.
+    text : str
+        Two lines: each effect per ``per`` units with its 95% CI and p value.
+    """
+    terms = fit.tidy().set_index("term")
+    within, between = terms.loc[f"{predictor}_within"], terms.loc[f"{predictor}_between"]
+    lines = []
+    for name, row in (("Within-person: ", within), ("Between-person:", between)):
+        ci = fmt_ci(per * row.estimate, per * row.conf_low, per * row.conf_high, unit, 2)
+        lines.append(f"{name} {ci} {fmt_p(row.p_value)}")
+    return within, between, "\n".join(lines)
