@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint clean-venv r-deps
+.PHONY: demo test test-fast bench lint clean-venv r-deps browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,14 @@ r-deps:
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Chromium from Debian's packages: for `hipkit report --pdf` and the browser tests of the report
+# (they skip without it). The playwright client that drives it comes with the dev extras.
+browser-deps:
+	@if command -v chromium >/dev/null; then \
+		echo "Chromium present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "cannot install Chromium here (needs root and apt-get); browser tests will be skipped"; \
+	fi

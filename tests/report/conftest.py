@@ -29,3 +29,19 @@ def notebook_params():
         marks = [pytest.mark.slow] if _SLOW.search(header) else []
         params.append(pytest.param(path.stem, marks=marks, id=path.stem))
     return params
+
+
+@pytest.fixture(scope="session")
+def clinic_run(tmp_path_factory):
+    """``hipkit report`` of the bundled 2,000-patient clinic export, made once per session.
+
+    Returns ``(ReportRun, html text)``; the PDF is written too where Chromium is installed.
+    """
+    from hipkit.report import clinic_report, find_chromium
+
+    out = tmp_path_factory.mktemp("clinic") / "clinic.html"
+    pdf = out.with_suffix(".pdf") if find_chromium() else None
+    run = clinic_report(
+        ROOT / "datasets" / "raw" / "clinic_multisite_export.csv", out, title="Clinic test report", pdf=pdf
+    )
+    return run, out.read_text(encoding="utf-8")

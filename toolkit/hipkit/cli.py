@@ -17,6 +17,11 @@ Commands
     (exit 1 if a notebook failed, after running the others).
 ``hipkit render NOTEBOOK.py --out X.html``
     Execute one jupytext notebook and render it to one self-contained HTML page.
+``hipkit report RAW_OR_CLEAN... --out REPORT.html [--title T] [--programme-weeks 0,2,4,6] [--min-cell 5] [--pdf]``
+    A clinic's programme-outcomes report: clean the export if it is raw, run the report template,
+    write one self-contained HTML file (and a PDF with ``--pdf``). Exit 2 with a one-line reason for
+    input no report can be made of (no outcome columns, too few patients, direct identifiers without
+    ``--deidentify``).
 """
 
 from __future__ import annotations
@@ -146,6 +151,31 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="X.html", help="the page to write (default: <notebook>.html here)")
     r.add_argument("--results", default=None, metavar="R.json", help="where record() values go (default: beside --out)")
     r.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
+
+    rp = sub.add_parser(
+        "report",
+        help="a clinic's programme-outcomes report from an export, as one HTML file",
+        description="Clean a clinic export (or read a clean table) and write a programme-outcomes report: "
+        "participant flow, Table 1, trajectories, change from baseline, responders against the MCID, "
+        "strength gains against the MDC, the within-patient strength-pain relation, data quality, methods. "
+        "No participant ids or rows are shown; counts below --min-cell are suppressed; visits are weeks.",
+    )
+    rp.add_argument("inputs", nargs="+", metavar="RAW_OR_CLEAN", help="raw export(s) or clean table(s)")
+    rp.add_argument("--out", required=True, metavar="REPORT.html", help="the report to write")
+    rp.add_argument("--title", default="Programme outcomes report", help="report title")
+    rp.add_argument(
+        "--programme-weeks",
+        type=_schedule,
+        default=[0.0, 2.0, 4.0, 6.0],
+        metavar="W,W,...",
+        help="protocol visit weeks (default 0,2,4,6)",
+    )
+    rp.add_argument("--min-cell", type=int, default=5, metavar="N", help="suppress counts of patients below N (5)")
+    rp.add_argument("--pdf", action="store_true", help="also write REPORT.pdf through headless Chromium")
+    rp.add_argument("--deidentify", action="store_true", help="accept inputs with direct identifiers (ids hashed)")
+    rp.add_argument("--salt-file", default=None, help="salt for --deidentify (default: random)")
+    rp.add_argument("--notebook", default=None, metavar="X.ipynb", help="also write the executed notebook")
+    rp.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
     return p
 
 
@@ -255,7 +285,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import time
 
     from .clean import clean
-    from .report import find_project_root, run_all
+    from .report import build_index, find_project_root, git_commit, run_all
 
     started = time.perf_counter()
     if args.notebooks:
@@ -285,6 +315,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     progress = False if args.no_progress else None
     runs = run_all(notebooks, out, timeout=args.timeout, only=args.only, workdir=root, progress=progress)
+    export = raw / "clinic_multisite_export.csv"
+    if export.exists() and not args.only:
+        runs.append(_demo_clinic_report(export, out, root))
+        build_index(runs, out / "index.html", __version__, git_commit(root), time.perf_counter() - started)
     width = max([len(r.name) for r in runs] + [8])
     for r in runs:
         status = "ok    " if r.ok else "FAILED"
@@ -297,6 +331,36 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"hipkit: error: {len(failed)} notebook(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
         return EXIT_NOTEBOOK_FAILED
     return EXIT_OK
+
+
+def _demo_clinic_report(export: Path, out: Path, root: Path):
+    """``hipkit report`` of the bundled clinic export, as one more entry of the demo's index."""
+    import time
+
+    from .report import NotebookRun, clinic_report
+    from .report.build import TEMPLATE
+
+    started = time.perf_counter()
+    html = out / "clinic.html"
+    title = "Clinic programme outcomes report (hipkit report)"
+    try:
+        clinic_report(export, html, title=title)
+        error = None
+    except HipkitError as exc:
+        error = f"hipkit report: {exc}"
+    return NotebookRun(
+        name="clinic",
+        source=TEMPLATE,
+        title=title,
+        description=f"`hipkit report {export.relative_to(root) if export.is_relative_to(root) else export} "
+        "--out reports/clinic.html`: the report a clinic hands to its team (made-up data)",
+        ok=error is None,
+        seconds=time.perf_counter() - started,
+        html=html if html.exists() else None,
+        results_path=None,
+        results={},
+        error=error,
+    )
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -318,6 +382,34 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import clinic_report
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".html", ".htm"}:
+        raise HipkitError(f"--out must be an .html file (got {out.name})")
+    print(f"hipkit report: {', '.join(Path(i).name for i in args.inputs)}")
+    run = clinic_report(
+        args.inputs,
+        out,
+        title=args.title,
+        programme_weeks=args.programme_weeks,
+        min_cell=args.min_cell,
+        deidentify=args.deidentify,
+        salt_file=args.salt_file,
+        pdf=out.with_suffix(".pdf") if args.pdf else None,
+        notebook=args.notebook,
+        timeout=args.timeout,
+    )
+    for note in run.notes:
+        print(f"  not estimated: {note}")
+    print(f"  {run.n_patients:,} patients; {run.seconds:.1f} s")
+    for path in (run.html, run.pdf, run.notebook):
+        if path is not None:
+            print(f"  wrote {_shown(path)}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
@@ -332,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "measures": _cmd_measures,
         "demo": _cmd_demo,
         "render": _cmd_render,
+        "report": _cmd_report,
     }[args.command]
     try:
         return handler(args)

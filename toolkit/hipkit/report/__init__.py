@@ -3,12 +3,15 @@
 - :func:`record` publishes a notebook's key result (for tests) to ``reports/<notebook>.results.json``.
 - :func:`execute_notebook` runs one jupytext ``.py`` notebook with the current interpreter's kernel.
 - :func:`render_html` writes one self-contained page (figures embedded, code folded).
+- :func:`clinic_report` makes a clinic's programme-outcomes report (``hipkit report``) from the
+  template ``templates/clinic_report.py``, with the privacy-safe analyses of :mod:`hipkit.report.clinic`.
 - :func:`run_all` does both for every notebook of a folder and writes ``index.html``
   (:func:`build_index`).
 
 Importing this package is light: nbclient and nbconvert load only when a notebook is executed or rendered.
 """
 
+from .build import ReportRun, clinic_report, find_chromium, html_to_pdf
 from .execute import NotebookExecutionError, execute_notebook, find_project_root, read_notebook
 from .index import build_index, git_commit, notebook_title
 from .render import external_resources, render_html
@@ -31,4 +34,8 @@ __all__ = [
     "find_project_root",
     "NotebookRun",
     "NotebookExecutionError",
+    "clinic_report",
+    "ReportRun",
+    "html_to_pdf",
+    "find_chromium",
 ]

@@ -145,8 +145,9 @@ def execute_notebook(
 
     Parameters
     ----------
-    path_py : str or path-like
-        A jupytext percent-format ``.py`` notebook (or an ``.ipynb``).
+    path_py : str, path-like or nbformat.NotebookNode
+        A jupytext percent-format ``.py`` notebook (or an ``.ipynb``), or a notebook already read
+        (e.g. a template with its parameters filled in).
     workdir : str or path-like, optional
         Working directory of the kernel (default: the project root above the notebook, so notebooks
         read ``datasets/...`` relatively; the notebook's own folder outside a project).
@@ -177,8 +178,11 @@ def execute_notebook(
     from nbclient import NotebookClient
     from nbclient.exceptions import CellControlSignal, CellExecutionError, DeadKernelError
 
-    path = Path(path_py)
-    nb = read_notebook(path)
+    if isinstance(path_py, dict):  # a NotebookNode
+        nb, path = path_py, Path(path_py.get("metadata", {}).get("hipkit_name", "notebook"))
+    else:
+        path = Path(path_py)
+        nb = read_notebook(path)
     _kernel_check()
     if workdir is None:
         try:

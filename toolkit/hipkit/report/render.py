@@ -27,6 +27,17 @@ details.hipkit-code > summary {
 }
 details.hipkit-code[open] > summary { margin-bottom: 0.2em; }
 main { max-width: 1100px; margin: 0 auto; padding: 1em 1.5em 3em 1.5em; }
+table.hipkit-table { border-collapse: collapse; font-size: 0.9em; margin: 0.4em 0 1em 0; }
+table.hipkit-table th, table.hipkit-table td { padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: right; }
+table.hipkit-table th:first-child, table.hipkit-table td:first-child { text-align: left; }
+div.hipkit-headline { background: #eef3f8; border-left: 4px solid #3b6a99; padding: 0.3em 1em; margin: 0.5em 0; }
+@media print {
+  details.hipkit-code { display: none; }
+  main { max-width: none; padding: 0; }
+  .jp-OutputArea-output img { max-width: 100%; page-break-inside: avoid; break-inside: avoid; }
+  table.hipkit-table, div.hipkit-headline { page-break-inside: avoid; break-inside: avoid; }
+  h2 { page-break-after: avoid; break-after: avoid; }
+}
 </style>
 {%- endblock extra_css -%}
 {% block input_group -%}
@@ -73,7 +84,9 @@ def external_resources(html: str) -> list[str]:
     return [m.group(0) for m in _EXTERNAL.finditer(html)]
 
 
-def render_html(nb, out_path: str | os.PathLike, title: str, base_dir: str | os.PathLike | None = None) -> Path:
+def render_html(
+    nb, out_path: str | os.PathLike, title: str, base_dir: str | os.PathLike | None = None, hide_code: bool = False
+) -> Path:
     """Render an executed notebook to a self-contained HTML file.
 
     Figures are embedded as base64 PNG, no script or stylesheet is loaded from the web, and each
@@ -90,6 +103,9 @@ def render_html(nb, out_path: str | os.PathLike, title: str, base_dir: str | os.
     base_dir : str or path-like, optional
         Folder that relative image links in markdown cells are resolved against (usually the
         notebook's folder); such images are embedded too.
+    hide_code : bool, default False
+        Leave the code out altogether (and the In/Out prompts), for readers who do not program;
+        by default each code cell is folded under "Show code".
 
     Returns
     -------
@@ -115,6 +131,9 @@ def render_html(nb, out_path: str | os.PathLike, title: str, base_dir: str | os.
         embed_images=True,
         extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
         template_file=_TEMPLATE_NAME,
+        exclude_input=hide_code,
+        exclude_input_prompt=hide_code,
+        exclude_output_prompt=hide_code,
     )
     resources = {"metadata": {"name": title, "path": str(base_dir) if base_dir is not None else ""}}
     nb = copy.deepcopy(nb)

@@ -1,0 +1,224 @@
+"""``hipkit report``: one command from a clinic export to a self-contained HTML (and PDF) report.
+
+The report is the notebook template ``templates/clinic_report.py`` with its parameters filled in
+(papermill's parameter injection), executed headless and rendered with the code left out. The same
+template opens in JupyterLab (``hipkit report ... --notebook analysis.ipynb`` writes the filled-in,
+executed notebook) so an analyst can extend the analysis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import HipkitError, InputError
+from . import clinic
+from .execute import NotebookExecutionError, execute_notebook, read_notebook
+from .render import render_html
+
+__all__ = ["ReportRun", "clinic_report", "find_chromium", "html_to_pdf", "TEMPLATE"]
+
+#: The report's notebook template (jupytext percent format, with a cell tagged ``parameters``).
+TEMPLATE = Path(__file__).parent / "templates" / "clinic_report.py"
+
+# Headless Chromium flags: no network traffic of its own, no profile left behind, no GPU needed.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+)
+
+
+@dataclass
+class ReportRun:
+    """What ``hipkit report`` made: the files, the time taken, and what could not be estimated."""
+
+    html: Path
+    pdf: Path | None
+    notebook: Path | None
+    seconds: float
+    notes: list
+    n_patients: int
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium or Chrome executable on this machine (``$HIPKIT_CHROMIUM`` first), or None.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> find_chromium() is None or Path(find_chromium()).name != ""
+    True
+    """
+    env = os.environ.get("HIPKIT_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, timeout: float = 120) -> Path:
+    """Print an HTML file to PDF with headless Chromium (A4, no browser header or footer).
+
+    Parameters
+    ----------
+    html, pdf : str or path-like
+    timeout : float, default 120
+        Seconds before giving up.
+
+    Returns
+    -------
+    pathlib.Path
+        ``pdf``.
+
+    Raises
+    ------
+    HipkitError
+        No Chromium found (install Debian's ``chromium`` package), or it failed.
+    """
+    exe = find_chromium()
+    if exe is None:
+        raise HipkitError("--pdf needs Chromium: install it (Debian: apt-get install chromium) or set HIPKIT_CHROMIUM")
+    out = Path(pdf).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hipkit-chromium-") as profile:
+        cmd = [
+            exe,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out}",
+            Path(html).resolve().as_uri(),
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
+        except subprocess.TimeoutExpired:
+            raise HipkitError(f"Chromium did not finish printing {html} within {timeout:g} s") from None
+    if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        raise HipkitError(f"Chromium could not print {html} to PDF: {last}")
+    return out
+
+
+def clinic_report(
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    title: str = "Programme outcomes report",
+    programme_weeks: Sequence[float] = (0, 2, 4, 6),
+    min_cell: int = 5,
+    deidentify: bool = False,
+    salt_file: str | os.PathLike | None = None,
+    pdf: str | os.PathLike | None = None,
+    notebook: str | os.PathLike | None = None,
+    timeout: int = 600,
+) -> ReportRun:
+    """Make a clinic's programme-outcomes report from raw exports or a clean table.
+
+    Parameters
+    ----------
+    inputs : path or list of paths
+        Raw exports (cleaned first; the cleaning log and quarantine go in an appendix) or clean tables
+        written by ``hipkit clean``.
+    out : path
+        The HTML report to write (one self-contained file).
+    title : str
+    programme_weeks : sequence of float, default (0, 2, 4, 6)
+    min_cell : int, default 5
+        Counts of patients below this are shown as ``"<min_cell"``.
+    deidentify : bool, default False
+        Needed for inputs with direct identifiers (see :func:`hipkit.report.clinic.load_clinic_data`).
+    salt_file : path, optional
+    pdf : path, optional
+        Also print the report to this PDF with headless Chromium.
+    notebook : path, optional
+        Also write the filled-in, executed notebook (``.ipynb``) to open and extend in JupyterLab.
+    timeout : int, default 600
+        Seconds allowed per notebook cell.
+
+    Returns
+    -------
+    ReportRun
+
+    Raises
+    ------
+    InputError
+        Input that cannot make a report (no outcome columns, fewer than ``min_cell`` patients, direct
+        identifiers without ``deidentify``), with a one-line reason, before anything is written.
+    HipkitError
+        The template failed while running (the message names the section), or ``--pdf`` failed.
+
+    Examples
+    --------
+    >>> run = clinic_report("datasets/raw/clinic_multisite_export.csv", "reports/clinic.html")  # doctest: +SKIP
+    """
+    import nbformat
+    from papermill.parameterize import parameterize_notebook
+
+    started = time.perf_counter()
+    files = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
+    if int(min_cell) < 1:
+        raise InputError(f"--min-cell must be at least 1 (got {min_cell})")
+    weeks = sorted(float(w) for w in programme_weeks)
+    if len(weeks) < 1 or weeks[0] < 0:
+        raise InputError("--programme-weeks must be weeks from baseline, e.g. 0,2,4,6")
+    # Check first, in this process: bad input gets a one-line reason before a kernel starts.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cd = clinic.load_clinic_data(files, programme_weeks=weeks, deidentify=deidentify, salt=salt_file)
+        notes = clinic.check_reportable(cd, min_cell=min_cell)
+
+    nb = read_notebook(TEMPLATE)
+    params = {
+        "inputs": [str(f.resolve()) for f in files],
+        "title": title,
+        "programme_weeks": weeks,
+        "min_cell": int(min_cell),
+        "deidentify": bool(deidentify),
+        "salt_file": str(Path(salt_file).resolve()) if salt_file else None,
+    }
+    nb.metadata["hipkit_name"] = "clinic_report"
+    nb.metadata["papermill"] = {}
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+    nb = parameterize_notebook(nb, params, report_mode=False)
+    nb.metadata.pop("papermill", None)  # papermill's record holds the parameters (full paths): keep them out
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    try:
+        executed = execute_notebook(nb, workdir=Path.cwd(), timeout=timeout)
+    except NotebookExecutionError as exc:
+        raise HipkitError(f"the report failed at template cell {exc.cell_index}: {exc.reason}") from None
+    html = render_html(executed, out, title, hide_code=True)
+    nb_path = None
+    if notebook is not None:
+        nb_path = Path(notebook)
+        nb_path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(executed, nb_path)
+    pdf_path = html_to_pdf(html, pdf) if pdf is not None else None
+    return ReportRun(
+        html=html,
+        pdf=pdf_path,
+        notebook=nb_path,
+        seconds=time.perf_counter() - started,
+        notes=notes,
+        n_patients=int(cd.data[clinic.SUBJECT].nunique()),
+    )

@@ -1,0 +1,1112 @@
+"""The analyses behind a clinic's programme-outcomes report (``hipkit report``), privacy-safe.
+
+Every function takes the clean long table (one row per participant, visit and side; see
+:func:`hipkit.clean`) and returns a small aggregate :class:`pandas.DataFrame` (or a figure) that can
+be shared: no participant ids, no row-level values, no dates (visits are weeks from baseline), and
+every count of people below ``min_cell`` replaced by ``"<min_cell"`` (:func:`suppress`). The report
+template (``hipkit/report/templates/clinic_report.py``) calls them in order; each can also be used on
+its own in a notebook.
+
+What cannot be estimated (one visit, too few patients, no strength measure) is returned as a
+:class:`Note` with its reason, so the report says why a section is empty instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import HipkitError, InputError
+from ..registry import load_registry
+
+__all__ = [
+    "ClinicData",
+    "Note",
+    "load_clinic_data",
+    "suppress",
+    "participant_flow",
+    "plot_flow",
+    "outcome_measures",
+    "visit_means",
+    "plot_trajectories",
+    "change_from_baseline",
+    "responder_rates",
+    "strength_gains_vs_mdc",
+    "within_person_relation",
+    "data_quality",
+    "headline",
+    "references",
+    "html_table",
+    "short_label",
+    "with_ci",
+    "display_means",
+    "display_change",
+]
+
+SUBJECT = "participant_id"
+TIME = "visit_week"
+GROUP = "group"
+ALL_PATIENTS = "All patients"
+STRENGTH = "hip_abd_strength_n"
+# Measures that go with pain and with function in the plain-language sentences, in order of preference.
+PAIN_MEASURES = ("pain_vas", "nprs")
+FUNCTION_MEASURES = ("akps", "lefs")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the report cannot show, and why (rendered as a sentence, never as an empty section)."""
+
+    section: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.reason}"
+
+
+@dataclass
+class ClinicData:
+    """The clean table behind a report, with the cleaning record and where the data came from.
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The clean long table (ids kept for the analysis; never shown).
+    quarantine : pandas.DataFrame
+        Values and records the cleaner set aside (empty for an already-clean input).
+    log : dict
+        The cleaning audit log (``None`` for an already-clean input).
+    inputs : list of str
+        Input file names (no folders).
+    input_hash : str
+        SHA-256 over the input files' bytes, in order (first 16 hex digits).
+    was_raw : bool
+        Whether the inputs were raw exports (cleaned here) or already-clean tables.
+    programme_weeks : list of float
+        The protocol visit weeks.
+    """
+
+    data: pd.DataFrame
+    quarantine: pd.DataFrame
+    log: dict | None
+    inputs: list[str]
+    input_hash: str
+    was_raw: bool
+    programme_weeks: list[float] = field(default_factory=lambda: [0.0, 2.0, 4.0, 6.0])
+
+
+def _file_hash(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+def _is_clean_table(path: Path) -> bool:
+    """Whether ``path`` looks like ``hipkit clean`` output: canonical id, week and measure columns."""
+    if path.suffix.lower() not in {".csv", ".parquet"}:
+        return False
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            columns = pq.read_schema(path).names
+        else:
+            columns = pd.read_csv(path, nrows=0, encoding="utf-8").columns.tolist()
+    except Exception:  # noqa: BLE001 - not readable as a clean table: let the cleaner try (and explain)
+        return False
+    names = {m.name for m in load_registry().measures}
+    return SUBJECT in columns and TIME in columns and bool(names & set(columns))
+
+
+def _identifier_columns(columns, registry) -> list[str]:
+    from ..registry import normalise_label
+
+    wanted = {normalise_label(x) for x in registry.identifiers}
+    return [c for c in columns if normalise_label(str(c)) in wanted]
+
+
+def load_clinic_data(
+    paths: str | Path | Sequence[str | Path],
+    programme_weeks: Sequence[float] = (0, 2, 4, 6),
+    deidentify: bool = False,
+    salt: str | bytes | Path | None = None,
+) -> ClinicData:
+    """Read a clinic's exports for a report: clean raw exports, or read an already-clean table.
+
+    Parameters
+    ----------
+    paths : str, path or list of them
+        Raw exports (any format :func:`hipkit.clean` reads) or clean tables written by ``hipkit clean``
+        (``.csv`` or ``.parquet`` with ``participant_id``, ``visit_week`` and measure columns); not a mix.
+    programme_weeks : sequence of float, default (0, 2, 4, 6)
+        The protocol's visit weeks (the cleaner's schedule).
+    deidentify : bool, default False
+        Confirm that inputs carrying direct identifiers (names, dates of birth, phone numbers, ...) may be
+        used: ids are then replaced by salted hashes and dates shifted (see :func:`hipkit.clean`).
+        Direct identifiers are never carried into the clean table or the report either way.
+    salt : str, bytes or path, optional
+        Salt for ``deidentify`` (random when not given).
+
+    Returns
+    -------
+    ClinicData
+
+    Raises
+    ------
+    InputError
+        A file is missing, raw and clean inputs are mixed, or an input carries direct identifiers and
+        ``deidentify`` is not set (one-line message naming the file and columns).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     cd = load_clinic_data("datasets/raw/clinic_export_messy.csv")  # doctest: +SKIP
+    """
+    from ..clean import clean
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = [Path(p) for p in paths]
+    if not files:
+        raise InputError("no input files given")
+    for f in files:
+        if not f.is_file():
+            raise InputError(f"{f}: no such file")
+    registry = load_registry()
+    weeks = sorted(float(w) for w in programme_weeks)
+    kinds = [_is_clean_table(f) for f in files]
+    if any(kinds) and not all(kinds):
+        raise InputError("give either raw exports or clean tables written by `hipkit clean`, not a mix")
+    if all(kinds):
+        frames = []
+        for f in files:
+            frame = pd.read_parquet(f) if f.suffix.lower() == ".parquet" else pd.read_csv(f)
+            found = _identifier_columns(frame.columns, registry)
+            if found and not deidentify:
+                raise InputError(
+                    f"{f.name}: has direct identifiers ({', '.join(found)}); remove them, or pass --deidentify "
+                    "to drop them and hash the ids"
+                )
+            frames.append(frame.drop(columns=found))
+        data = pd.concat(frames, ignore_index=True)
+        if deidentify:
+            from ..clean.deidentify import hash_ids, read_salt
+
+            data = hash_ids(data, read_salt(salt))
+        quarantine = pd.DataFrame(columns=["reason", "action", "column"])
+        log = None
+    else:
+        if not deidentify:
+            # Look first (headers only) so that an export with names or dates of birth is refused
+            # before anything else is done with it.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                probe = clean(files, progress=False, schedule=weeks)
+            found = [
+                f"{entry['file']}: {', '.join(entry['identifier_columns'])}"
+                for entry in probe.log["inputs"]
+                if entry.get("identifier_columns")
+            ]
+            if found:
+                raise InputError(
+                    f"the input has direct identifiers ({'; '.join(found)}); they are never shown, but pass "
+                    "--deidentify to confirm and to hash the ids"
+                )
+            result = probe
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = clean(files, progress=False, schedule=weeks, deidentify=True, salt=salt)
+        data, quarantine, log = result.data, result.quarantine, result.log
+    if GROUP not in data.columns or data[GROUP].isna().all():
+        data = data.assign(**{GROUP: ALL_PATIENTS})
+    else:
+        data = data.assign(**{GROUP: data[GROUP].astype("object").fillna("not recorded").astype(str)})
+    data = data.loc[data[TIME].notna()].copy()
+    return ClinicData(
+        data=data,
+        quarantine=quarantine,
+        log=log,
+        inputs=[f.name for f in files],
+        input_hash=_file_hash(files),
+        was_raw=not all(kinds),
+        programme_weeks=weeks,
+    )
+
+
+def outcome_measures(data: pd.DataFrame) -> list[str]:
+    """Registry outcome measures with at least one value in ``data``, in registry order.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        A clean long table.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> outcome_measures(pd.DataFrame({"pain_vas": [3.0], "akps": [None], "age_years": [30]}))
+    ['pain_vas']
+    """
+    return [
+        m.name
+        for m in load_registry().measures
+        if m.kind == "outcome" and m.name in data.columns and data[m.name].notna().any()
+    ]
+
+
+def check_reportable(cd: ClinicData, min_cell: int = 5) -> list[Note]:
+    """Refuse data no report can be made of; list what the report will not be able to estimate.
+
+    Parameters
+    ----------
+    cd : ClinicData
+        From :func:`load_clinic_data`.
+    min_cell : int, default 5
+        Smallest count of patients shown.
+
+    Returns
+    -------
+    list of Note
+        Sections that will be empty, with the reason.
+
+    Raises
+    ------
+    InputError
+        No outcome measure was recognised, or fewer than ``min_cell`` patients (every number would be
+        suppressed, and the report would describe identifiable people).
+    """
+    data = cd.data
+    measures = outcome_measures(data)
+    if not measures:
+        names = ", ".join(m.name for m in load_registry().measures if m.kind == "outcome")
+        raise InputError(
+            f"no outcome measure recognised in {', '.join(cd.inputs)} (the registry knows: {names}); "
+            "see `hipkit measures`, or map headers with `hipkit clean --map`"
+        )
+    n = data[SUBJECT].nunique()
+    if n < min_cell:
+        raise InputError(
+            f"{', '.join(cd.inputs)}: {n} patient{'s' if n != 1 else ''} with outcome data; a report needs at least "
+            f"{min_cell} (--min-cell) so that no one can be recognised"
+        )
+    notes = []
+    weeks = sorted(data.loc[data[measures].notna().any(axis=1), TIME].unique())
+    if len(weeks) < 2:
+        notes.append(
+            Note(
+                "change over time",
+                f"only one visit (week {weeks[0]:g}) has outcome data, so change, responders, strength gains and "
+                "the strength-pain relation cannot be estimated",
+            )
+        )
+    if STRENGTH not in measures:
+        notes.append(
+            Note(
+                "strength",
+                "no hip-abductor strength readings, so strength gains and the strength-pain "
+                "relation cannot be estimated",
+            )
+        )
+    return notes
+
+
+def suppress(counts, min_cell: int = 5):
+    """Hide counts from 1 to ``min_cell - 1`` as ``"<min_cell"`` (small-number suppression).
+
+    Zero is shown: it identifies no one. Missing values stay missing.
+
+    Parameters
+    ----------
+    counts : int, pandas.Series or pandas.DataFrame
+        Whole-number counts.
+    min_cell : int, default 5
+        Smallest count shown.
+
+    Returns
+    -------
+    str, int, pandas.Series or pandas.DataFrame
+        Same shape (object dtype for tables).
+
+    Examples
+    --------
+    >>> suppress(pd.Series([0, 1, 4, 5, 120])).tolist()
+    [0, '<5', '<5', 5, 120]
+    >>> suppress(3, min_cell=10)
+    '<10'
+    """
+    if np.isscalar(counts) or counts is None:
+        if counts is None or (isinstance(counts, float) and math.isnan(counts)):
+            return counts
+        return f"<{min_cell}" if 0 < counts < min_cell else int(counts)
+    hidden = counts.notna() & (counts > 0) & (counts < min_cell)
+    shown = counts.astype(object).where(counts.isna(), counts.astype("Int64").astype(object))
+    return shown.mask(hidden, f"<{min_cell}")
+
+
+def _per_visit(data: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
+    """One row per participant, group and week; per-side measures averaged over the two sides."""
+    return data.groupby([SUBJECT, GROUP, TIME], as_index=False, observed=True)[list(measures)].mean()
+
+
+def participant_flow(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
+    """Participant flow: enrolled, seen at each visit, completed, and lost after each visit.
+
+    A patient is *seen* at a visit when any outcome was recorded that week, *completed* when seen at
+    the last programme week, and *lost after week w* when week ``w`` was their last visit before the
+    end. Reasons come from the export's discharge/withdrawal-reason column where there is one.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``stage`` (``enrolled``, ``seen``, ``completed``, ``lost``), ``week``, ``group``, ``n``
+        (suppressed below ``min_cell``), ``reason`` (for ``lost``; ``"not recorded"`` if absent).
+    """
+    data = cd.data
+    measures = outcome_measures(data)
+    recorded = data.loc[data[measures].notna().any(axis=1)]
+    final = max(cd.programme_weeks)
+    rows = []
+    groups = sorted(data[GROUP].unique())
+    last = recorded.groupby(SUBJECT)[TIME].max()
+    reason_col = "discharge_reason" if "discharge_reason" in data.columns else None
+    for g in [*groups, "all"]:
+        part = data if g == "all" else data.loc[data[GROUP] == g]
+        rec = recorded if g == "all" else recorded.loc[recorded[GROUP] == g]
+        rows.append({"stage": "enrolled", "week": np.nan, "group": g, "n": part[SUBJECT].nunique(), "reason": ""})
+        for w in cd.programme_weeks:
+            rows.append(
+                {"stage": "seen", "week": w, "group": g, "n": rec.loc[rec[TIME] == w, SUBJECT].nunique(), "reason": ""}
+            )
+        ids = part[SUBJECT].unique()
+        lastg = last.reindex(ids)
+        rows.append({"stage": "completed", "week": final, "group": g, "n": int((lastg >= final).sum()), "reason": ""})
+        lost = lastg.loc[~(lastg >= final)]
+        if reason_col:
+            reasons = (
+                part.loc[part[reason_col].notna()]
+                .groupby(SUBJECT)[reason_col]
+                .last()
+                .reindex(lost.index)
+                .fillna("not recorded")
+                .astype(str)
+            )
+        else:
+            reasons = pd.Series("not recorded", index=lost.index)
+        lost_weeks = lost.fillna(-1)
+        for w in sorted(lost_weeks.unique()):
+            at = lost_weeks == w
+            for reason, count in reasons.loc[at].value_counts().sort_index().items():
+                rows.append(
+                    {"stage": "lost", "week": w if w >= 0 else np.nan, "group": g, "n": int(count), "reason": reason}
+                )
+    flow = pd.DataFrame(rows)
+    flow["n"] = suppress(flow["n"], min_cell)
+    return flow
+
+
+def plot_flow(flow: pd.DataFrame, group: str = "all"):
+    """Draw the participant flow (CONSORT-style boxes) for one group (default: everyone).
+
+    Parameters
+    ----------
+    flow : pandas.DataFrame
+        From :func:`participant_flow`.
+    group : str, default "all"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    f = flow.loc[flow["group"] == group]
+    seen = f.loc[f["stage"] == "seen"]
+    enrolled = f.loc[f["stage"] == "enrolled", "n"].iloc[0]
+    completed = f.loc[f["stage"] == "completed"].iloc[0]
+    lost = f.loc[f["stage"] == "lost"]
+    boxes = [(f"Enrolled\nn = {enrolled}", None)]
+    for _, r in seen.iterrows():
+        boxes.append((f"Seen at week {r['week']:g}\nn = {r['n']}", r["week"]))
+    boxes.append((f"Completed (seen at week {completed['week']:g})\nn = {completed['n']}", None))
+    height = 1.05 * len(boxes)
+    fig, ax = plt.subplots(figsize=(8.5, max(3.0, height)))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-len(boxes) + 0.4, 0.6)
+    ax.axis("off")
+    style = {"boxstyle": "round,pad=0.4", "facecolor": "#eef3f8", "edgecolor": "#3b6a99"}
+    side = {"boxstyle": "round,pad=0.35", "facecolor": "#fbf1e6", "edgecolor": "#b06d1f"}
+    for i, (text, week) in enumerate(boxes):
+        ax.text(3, -i, text, ha="center", va="center", fontsize=10, bbox=style)
+        if i:
+            ax.annotate("", xy=(3, -i + 0.28), xytext=(3, -i + 0.72), arrowprops={"arrowstyle": "->", "color": "#555"})
+        if week is not None:
+            here = lost.loc[lost["week"] == week]
+            if len(here):
+                lines = [f"{r['reason']}: {r['n']}" for _, r in here.iterrows()]
+                ax.annotate(
+                    "", xy=(6.1, -i - 0.5), xytext=(3, -i - 0.5), arrowprops={"arrowstyle": "->", "color": "#b06d1f"}
+                )
+                ax.text(
+                    6.2,
+                    -i - 0.5,
+                    f"Last seen at week {week:g}\n" + "\n".join(lines),
+                    ha="left",
+                    va="center",
+                    fontsize=9,
+                    bbox=side,
+                )
+    no_visit = lost.loc[lost["week"].isna()]
+    if len(no_visit):
+        ax.text(6.2, 0, "No outcome recorded: " + ", ".join(str(x) for x in no_visit["n"]), fontsize=9, bbox=side)
+    title = "Participant flow" + ("" if group == "all" else f": {group}")
+    ax.set_title(title, loc="left", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+_SHORT = {
+    "pain_vas": "Pain (VAS)",
+    "nprs": "Pain (NPRS)",
+    "akps": "Knee function (AKPS)",
+    "lefs": "Function (LEFS)",
+    "hip_abd_strength_n": "Hip-abductor strength",
+    "hip_abd_strength_nkg": "Hip-abductor strength per body mass",
+}
+
+
+def short_label(measure: str, unit: bool = True) -> str:
+    """Short display name of a registry measure, with its unit.
+
+    Parameters
+    ----------
+    measure : str
+    unit : bool, default True
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> short_label("pain_vas")
+    'Pain (VAS), cm'
+    """
+    m = load_registry()[measure]
+    name = _SHORT.get(measure, m.label)
+    return f"{name}, {m.unit}" if unit else name
+
+
+def _label(measure: str) -> str:
+    return short_label(measure)
+
+
+def _num(v: float) -> str:
+    """A number with 2 decimals below 10 in size, else 1."""
+    return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+def with_ci(est: float, low: float, high: float, signed: bool = False) -> str:
+    """``"est (low to high)"`` with matched decimals; empty when suppressed (NaN).
+
+    Parameters
+    ----------
+    est, low, high : float
+    signed : bool, default False
+        Show a + on positive values (for changes).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> with_ci(-2.271, -2.33, -2.21, signed=True)
+    '-2.27 (-2.33 to -2.21)'
+    """
+    if any(pd.isna(v) for v in (est, low, high)):
+        return ""
+    d = 2 if max(abs(est), abs(low), abs(high)) < 10 else 1
+    f = f"{{:+.{d}f}}" if signed else f"{{:.{d}f}}"
+    return f"{f.format(est)} ({f.format(low)} to {f.format(high)})"
+
+
+def visit_means(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
+    """Mean of each measure per group and programme week, with a t-based 95% CI.
+
+    Per-side measures (strength) are averaged over the two sides of a patient first, so ``n`` counts
+    patients. Cells with fewer than ``min_cell`` patients are suppressed (mean and CI left empty).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    measures : sequence of str, optional
+        Default: every outcome measure with data.
+    min_cell : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, week, n, mean, sd, conf_low, conf_high``.
+    """
+    from scipy import stats
+
+    measures = list(measures) if measures is not None else outcome_measures(cd.data)
+    pv = _per_visit(cd.data.loc[cd.data[TIME].isin(cd.programme_weeks)], measures)
+    rows = []
+    for m in measures:
+        agg = pv.groupby([GROUP, TIME])[m].agg(["count", "mean", "std"]).reset_index()
+        for _, r in agg.iterrows():
+            n = int(r["count"])
+            if n == 0:
+                continue
+            half = stats.t.ppf(0.975, n - 1) * r["std"] / math.sqrt(n) if n > 1 else np.nan
+            ok = n >= min_cell
+            rows.append(
+                {
+                    "measure": m,
+                    "group": r[GROUP],
+                    "week": r[TIME],
+                    "n": n,
+                    "mean": r["mean"] if ok else np.nan,
+                    "sd": r["std"] if ok else np.nan,
+                    "conf_low": r["mean"] - half if ok else np.nan,
+                    "conf_high": r["mean"] + half if ok else np.nan,
+                }
+            )
+    out = pd.DataFrame(rows, columns=["measure", "group", "week", "n", "mean", "sd", "conf_low", "conf_high"])
+    out["n"] = suppress(out["n"], min_cell)
+    return out
+
+
+def plot_trajectories(cd: ClinicData, means: pd.DataFrame, min_cell: int = 5, spaghetti: int = 20, seed: int = 2024):
+    """Per measure: group means with 95% CIs, and a spaghetti panel of a random sample of patients.
+
+    The spaghetti panel draws at most ``spaghetti`` patients per group (a seeded random sample), with no
+    labels, behind the group mean; a group with fewer than ``min_cell`` patients is not drawn.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    means : pandas.DataFrame
+        From :func:`visit_means`.
+    min_cell : int, default 5
+    spaghetti : int, default 20
+        Patients drawn per group.
+    seed : int, default 2024
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    measures = list(dict.fromkeys(means["measure"]))
+    groups = sorted(cd.data[GROUP].unique())
+    colours = dict(zip(groups, plt.get_cmap("tab10").colors))
+    pv = _per_visit(cd.data.loc[cd.data[TIME].isin(cd.programme_weeks)], measures)
+    fig, axes = plt.subplots(len(measures), 2, figsize=(11, 3.3 * len(measures)), squeeze=False)
+    rng = np.random.default_rng(seed)
+    offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
+    for row, m in enumerate(measures):
+        left, right = axes[row]
+        for off, g in zip(offsets, groups):
+            part = means.loc[(means["measure"] == m) & (means["group"] == g)].dropna(subset=["mean"])
+            if len(part):
+                err = [part["mean"] - part["conf_low"], part["conf_high"] - part["mean"]]
+                left.errorbar(
+                    part["week"] + off,
+                    part["mean"],
+                    yerr=np.nan_to_num(np.vstack(err)),
+                    fmt="o-",
+                    capsize=3,
+                    color=colours[g],
+                    label=g,
+                )
+            people = pv.loc[(pv[GROUP] == g) & pv[m].notna(), SUBJECT].unique()
+            if len(people) >= min_cell:
+                chosen = rng.choice(np.sort(people), size=min(spaghetti, len(people)), replace=False)
+                sample = pv.loc[pv[SUBJECT].isin(chosen)].sort_values([SUBJECT, TIME])
+                for _, one in sample.groupby(SUBJECT, sort=False):
+                    right.plot(one[TIME], one[m], color=colours[g], alpha=0.35, linewidth=0.9)
+                if len(part):
+                    right.plot(part["week"], part["mean"], color=colours[g], linewidth=2.5, label=f"{g} mean")
+        label = _label(m)
+        left.set(title=f"{label}: mean and 95% CI", xlabel="Week", xticks=cd.programme_weeks)
+        right.set(title=f"{label}: {spaghetti} patients per group", xlabel="Week", xticks=cd.programme_weeks)
+        for ax in (left, right):
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def change_from_baseline(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
+    """Mean change from week 0 per group and later programme week: paired t CI and Hedges' g.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    measures : sequence of str, optional
+    min_cell : int, default 5
+        Rows with fewer patients are suppressed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, week, n, mean_change, conf_low, conf_high, hedges_g, p_value``.
+
+    Notes
+    -----
+    :func:`hipkit.paired_change` per group and week (patients with both visits; per-side measures
+    averaged over sides). Hedges' g is the mean change over the SD of the changes, bias-corrected
+    (Hedges 1981).
+    """
+    from ..stats import paired_change
+
+    measures = list(measures) if measures is not None else outcome_measures(cd.data)
+    rows = []
+    base = min(cd.programme_weeks)
+    for m in measures:
+        for g in sorted(cd.data[GROUP].unique()):
+            part = cd.data.loc[cd.data[GROUP] == g]
+            for w in cd.programme_weeks:
+                if w == base:
+                    continue
+                row = {"measure": m, "group": g, "week": w, "n": 0}
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        res = paired_change(part, m, baseline=base, follow_up=w, average_sides=True)
+                    t = res.loc[res["test"] == "paired_t"].iloc[0]
+                    row["n"] = int(t["n"])
+                    if row["n"] >= min_cell:
+                        row.update(
+                            mean_change=t["estimate"],
+                            conf_low=t["conf_low"],
+                            conf_high=t["conf_high"],
+                            hedges_g=t["hedges_g"],
+                            p_value=t["p_value"],
+                        )
+                except (HipkitError, IndexError, KeyError, ValueError):
+                    pass
+                rows.append(row)
+    cols = ["measure", "group", "week", "n", "mean_change", "conf_low", "conf_high", "hedges_g", "p_value"]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    out["n"] = suppress(out["n"], min_cell)
+    return out
+
+
+def _hide_proportion(out: pd.DataFrame, count: str, min_cell: int) -> pd.DataFrame:
+    """Suppress a count, its complement and the proportion they give away when either is small."""
+    n = out["n"].astype(float)
+    k = out[count].astype(float)
+    risky = (n < min_cell) | ((k > 0) & (k < min_cell)) | ((n - k > 0) & (n - k < min_cell))
+    out.loc[risky, ["proportion", "conf_low", "conf_high"]] = np.nan
+    out[count] = out[count].astype(object).mask(risky & (k > 0) & (k < min_cell), f"<{min_cell}")
+    out["n"] = suppress(out["n"], min_cell)
+    return out
+
+
+def responder_rates(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
+    """Share of patients whose change from week 0 to their last visit reached each measure's MCID.
+
+    Only measures with a published MCID in the registry are included; Wilson 95% CIs (Wilson 1927).
+    Suppressed where the responders or non-responders number 1 to ``min_cell - 1``.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, n, responders, proportion, conf_low, conf_high, mcid, mcid_source``.
+    """
+    from ..stats import responders
+
+    reg = load_registry()
+    measures = [m for m in outcome_measures(cd.data) if reg[m].mcid is not None]
+    cols = ["measure", "group", "n", "responders", "proportion", "conf_low", "conf_high", "mcid", "mcid_source"]
+    if not measures:
+        return pd.DataFrame(columns=cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = responders(cd.data, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
+    res = res.loc[res["n"] > 0, cols].reset_index(drop=True)
+    return _hide_proportion(res, "responders", min_cell)
+
+
+def strength_gains_vs_mdc(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame | Note:
+    """Share of legs whose strength gain (week 0 to last visit) exceeds the MDC95.
+
+    Each leg is judged on its own, as the MDC is for one reading (so ``n`` counts legs; the two legs
+    of a patient are not independent, so the CIs are a little narrow). The MDC is the registry's
+    (derived from the between-tester SEM of Piva et al. 2006).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame or Note
+        ``group, unit, n, n_exceeding, proportion, conf_low, conf_high, mdc``; a :class:`Note` if there is no
+        strength measure or no follow-up.
+    """
+    from ..stats import strength_vs_mdc
+
+    if STRENGTH not in outcome_measures(cd.data):
+        return Note("strength gains against the MDC", "the data have no hip-abductor strength readings")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = strength_vs_mdc(cd.data, STRENGTH, group=GROUP, baseline=min(cd.programme_weeks))
+    except HipkitError as exc:
+        return Note("strength gains against the MDC", str(exc).splitlines()[0])
+    res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
+    if res.empty:
+        return Note("strength gains against the MDC", "no patient has strength at week 0 and at a later visit")
+    return _hide_proportion(res.reset_index(drop=True), "n_exceeding", min_cell)
+
+
+def _step_for(measure: str) -> float:
+    return {"hip_abd_strength_n": 10.0, "hip_abd_strength_nkg": 0.1}.get(measure, 1.0)
+
+
+def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFrame, list[Note], list[str]]:
+    """Within-patient relation of strength to pain and to function, as mixed-model estimates and sentences.
+
+    For each of pain and function (the first measure of each present), fits
+    ``outcome ~ week + strength_within + strength_between + (1 | patient)`` with
+    :func:`hipkit.within_between` (person-mean centring, Curran & Bauer 2011; Satterthwaite df), and
+    writes the within-patient estimate per 10 N as one plain sentence.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``outcome, estimate, conf_low, conf_high, p_value, per, n_patients, n_visits, sentence``
+        (``estimate`` and CI per ``per`` units of strength).
+    notes : list of Note
+        Outcomes that could not be modelled, with the reason.
+    warnings : list of str
+        Model warnings (singular fit, convergence), for the report header.
+    """
+    from ..models.predictors import within_between
+
+    measures = outcome_measures(cd.data)
+    outcomes = [m for m in PAIN_MEASURES if m in measures][:1] + [m for m in FUNCTION_MEASURES if m in measures][:1]
+    cols = ["outcome", "estimate", "conf_low", "conf_high", "p_value", "per", "n_patients", "n_visits", "sentence"]
+    notes: list[Note] = []
+    model_warnings: list[str] = []
+    if STRENGTH not in measures:
+        return pd.DataFrame(columns=cols), [Note("strength and symptoms", "no hip-abductor strength readings")], []
+    if not outcomes:
+        return pd.DataFrame(columns=cols), [Note("strength and symptoms", "no pain or function measure")], []
+    rows = []
+    reg = load_registry()
+    step = _step_for(STRENGTH)
+    for outcome in outcomes:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fit = within_between(cd.data, outcome=outcome, predictor=STRENGTH, check_singular="warn")
+            for w in caught:
+                if "dropped" not in str(w.message):
+                    model_warnings.append(f"{outcome}: {str(w.message).splitlines()[0]}")
+        except HipkitError as exc:
+            notes.append(Note(f"strength and {reg[outcome].label}", str(exc).splitlines()[0]))
+            continue
+        g = fit.glance().iloc[0]
+        if int(g["ngroups"]) < min_cell:
+            notes.append(Note(f"strength and {reg[outcome].label}", f"fewer than {min_cell} patients with two visits"))
+            continue
+        t = fit.tidy().set_index("term").loc[f"{STRENGTH}_within"]
+        est, low, high = (float(t[k]) * step for k in ("estimate", "conf_low", "conf_high"))
+        rows.append(
+            {
+                "outcome": outcome,
+                "estimate": est,
+                "conf_low": low,
+                "conf_high": high,
+                "p_value": float(t["p_value"]),
+                "per": f"{step:g} {reg[STRENGTH].unit}",
+                "n_patients": int(g["ngroups"]),
+                "n_visits": int(g["nobs"]),
+                "sentence": plain_sentence(outcome, est, low, high, step),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols), notes, model_warnings
+
+
+def plain_sentence(outcome: str, est: float, low: float, high: float, step: float = 10.0) -> str:
+    """One sentence a clinician can read: a within-patient strength estimate per ``step`` newtons.
+
+    Parameters
+    ----------
+    outcome : str
+        Registry name of the outcome (its label, unit and direction are used).
+    est, low, high : float
+        Estimate and 95% CI limits of the change in ``outcome`` per ``step`` N.
+    step : float, default 10
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> plain_sentence("pain_vas", -0.12, -0.2, -0.04)
+    'When a patient gained 10 N of hip-abductor strength, their pain (VAS) was on average 0.12 cm lower (95% CI 0.04 to 0.20 cm lower), beyond the change expected from time in the programme alone; lower is better.'
+    """  # noqa: E501
+    m = load_registry()[outcome]
+    name = {
+        "pain_vas": "pain (VAS)",
+        "nprs": "pain (NPRS)",
+        "akps": "knee function (AKPS)",
+        "lefs": "function (LEFS)",
+    }.get(outcome, m.label)
+    unit = "points" if m.unit in {"points", "score", ""} else m.unit
+    decimals = 2 if max(abs(low), abs(high)) < 10 else 1
+    f = f"{{:.{decimals}f}}"
+    word = "lower" if est < 0 else "higher"
+    if high < 0:
+        ci = f"95% CI {f.format(-high)} to {f.format(-low)} {unit} lower"
+    elif low > 0:
+        ci = f"95% CI {f.format(low)} to {f.format(high)} {unit} higher"
+    else:
+        ci = f"95% CI from {f.format(abs(low))} {unit} lower to {f.format(high)} {unit} higher, so no clear relation"
+    better = {"lower_better": "lower is better", "higher_better": "higher is better"}.get(m.direction or "", "")
+    return (
+        f"When a patient gained {step:g} N of hip-abductor strength, their {name} was on average "
+        f"{f.format(abs(est))} {unit} {word} ({ci}), beyond the change expected from time in the programme alone"
+        + (f"; {better}." if better else ".")
+    )
+
+
+def data_quality(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
+    """Data-quality notes: rows set aside, values blanked, duplicates, out-of-window visits.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item, count, detail``; counts suppressed below ``min_cell``.
+    """
+    rows = []
+    if cd.log is not None:
+        r = cd.log["rows"]
+        rows += [
+            ("records in the export(s)", r["in"], ""),
+            (
+                "records in the clean table",
+                r["clean"],
+                "every record is clean, quarantined or a duplicate: "
+                + ("balances" if r.get("invariant_holds") else "DOES NOT BALANCE"),
+            ),
+            ("records quarantined (set aside whole)", r["quarantined"], ""),
+            ("exact duplicate records removed", r["duplicates_removed"], ""),
+            ("single values set to missing (rest of record kept)", r.get("values_quarantined", 0), ""),
+        ]
+        q = cd.quarantine
+        if len(q):
+            for (reason, action), n in q.groupby(["reason", "action"], dropna=False).size().items():
+                rows.append((f"  quarantined: {reason}", int(n), str(action)))
+    else:
+        rows.append(("input was an already-clean table", len(cd.data), "no cleaning log available"))
+    visits = cd.data.groupby([SUBJECT, TIME])["out_of_window"].any() if "out_of_window" in cd.data else None
+    if visits is not None:
+        rows.append(
+            (
+                "visits outside their visit window (kept)",
+                int(visits.sum()),
+                "weeks from baseline differ from the protocol week by more than the window",
+            )
+        )
+    off = ~cd.data[TIME].isin(cd.programme_weeks)
+    rows.append(
+        (
+            "rows at weeks outside the programme schedule (not analysed)",
+            int(off.sum()),
+            f"schedule: weeks {', '.join(f'{w:g}' for w in cd.programme_weeks)}",
+        )
+    )
+    out = pd.DataFrame(rows, columns=["item", "count", "detail"])
+    out["count"] = suppress(out["count"], min_cell)
+    return out
+
+
+def headline(cd: ClinicData, flow: pd.DataFrame, change: pd.DataFrame, resp: pd.DataFrame) -> list[str]:
+    """The report's key numbers as short sentences (what the first screen says).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    flow, change, resp : pandas.DataFrame
+        From :func:`participant_flow`, :func:`change_from_baseline`, :func:`responder_rates`.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    f = flow.loc[flow["group"] == "all"]
+    enrolled = f.loc[f["stage"] == "enrolled", "n"].iloc[0]
+    done = f.loc[f["stage"] == "completed"].iloc[0]
+    out.append(f"{enrolled} patients enrolled; {done['n']} seen at the final visit (week {done['week']:g}).")
+    final = max(cd.programme_weeks)
+    reg = load_registry()
+    for m in [*PAIN_MEASURES, *FUNCTION_MEASURES, STRENGTH]:
+        part = change.loc[(change["measure"] == m) & (change["week"] == final)].dropna(subset=["mean_change"])
+        for _, r in part.iterrows():
+            est, ci = with_ci(r["mean_change"], r["conf_low"], r["conf_high"], signed=True).split(" ", 1)
+            out.append(
+                f"{short_label(m, unit=False)}, {r['group']}: mean change by week {final:g} {est} {reg[m].unit} "
+                f"(95% CI {ci[1:-1]}; n = {r['n']})."
+            )
+    for _, r in resp.dropna(subset=["proportion"]).iterrows():
+        if r["measure"] in PAIN_MEASURES:
+            out.append(
+                f"{short_label(r['measure'], unit=False)}, {r['group']}: {r['proportion']:.0%} reached the MCID of "
+                f"{r['mcid']:g} {reg[r['measure']].unit} (95% CI {r['conf_low']:.0%} to {r['conf_high']:.0%})."
+            )
+    return out
+
+
+def references(measures: Sequence[str]) -> list[str]:
+    """Sources of the MCIDs/MDCs used and of the methods, as reference lines.
+
+    Parameters
+    ----------
+    measures : sequence of str
+
+    Returns
+    -------
+    list of str
+    """
+    reg = load_registry()
+    lines = []
+    for m in measures:
+        for src in (reg[m].mcid_source, reg[m].mdc_source, reg[m].sem_source):
+            if src and src not in lines:
+                lines.append(src)
+    lines += [
+        "Wilson EB (1927). Probable inference, the law of succession, and statistical inference. "
+        "J Am Stat Assoc 22:209-212. (Wilson intervals for proportions.)",
+        "Hedges LV (1981). Distribution theory for Glass's estimator of effect size and related estimators. "
+        "J Educ Stat 6:107-128. (Hedges' g.)",
+        "Curran PJ, Bauer DJ (2011). The disaggregation of within-person and between-person effects in "
+        "longitudinal models of change. Annu Rev Psychol 62:583-619. (Person-mean centring.)",
+        "Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects models using lme4. "
+        "J Stat Softw 67(1). (The model formulation hipkit follows.)",
+        "Kuznetsova A, Brockhoff PB, Christensen RHB (2017). lmerTest package: tests in linear mixed effects "
+        "models. J Stat Softw 82(13). (Satterthwaite degrees of freedom.)",
+    ]
+    return lines
+
+
+def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | dict = 2) -> str:
+    """A plain HTML table (no index, no per-run ids) for the report; numbers rounded, missing blank.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    labels : dict, optional
+        Column renames for display.
+    digits : int or dict, default 2
+        Decimals for float columns (a dict per column).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> html_table(pd.DataFrame({"a": [1.234]}), digits=1).count("<td>1.2</td>")
+    1
+    """
+    shown = frame.copy()
+    for c in shown.columns:
+        if pd.api.types.is_float_dtype(shown[c]):
+            d = digits.get(c, 2) if isinstance(digits, dict) else digits
+            shown[c] = shown[c].map(lambda v, d=d: "" if pd.isna(v) else f"{v:.{d}f}")
+    shown = shown.astype(object).where(shown.notna(), "")
+    if labels:
+        shown = shown.rename(columns=labels)
+    return shown.to_html(index=False, border=0, classes="hipkit-table", escape=True)
+
+
+def _readable(frame: pd.DataFrame, value: str, columns: tuple[str, str, str], signed: bool) -> pd.DataFrame:
+    """Measure, group, week and n, then ``value`` as ``"est (low to high)"`` from three columns."""
+    return pd.DataFrame(
+        {
+            "Measure": frame["measure"].map(short_label),
+            "Group": frame["group"],
+            "Week": frame["week"].map(lambda w: f"{w:g}"),
+            "n": frame["n"],
+            value: [with_ci(*v, signed=signed) for v in frame[list(columns)].to_numpy()],
+        }
+    )
+
+
+def display_means(means: pd.DataFrame) -> pd.DataFrame:
+    """:func:`visit_means` as a compact table for reading: ``Measure, Group, Week, n, Mean (95% CI), SD``.
+
+    Parameters
+    ----------
+    means : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = _readable(means, "Mean (95% CI)", ("mean", "conf_low", "conf_high"), signed=False)
+    return out.assign(SD=means["sd"].map(lambda v: "" if pd.isna(v) else _num(v)))
+
+
+def display_change(change: pd.DataFrame) -> pd.DataFrame:
+    """:func:`change_from_baseline` as a compact table: change (95% CI), Hedges' g, p.
+
+    Parameters
+    ----------
+    change : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    out = _readable(change, "Change from week 0 (95% CI)", ("mean_change", "conf_low", "conf_high"), signed=True)
+    out["Hedges' g"] = change["hedges_g"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    out["p"] = change["p_value"].map(lambda p: "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}"))
+    return out

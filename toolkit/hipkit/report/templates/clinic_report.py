@@ -1,0 +1,292 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+# Parameters (``hipkit report`` fills these in; edit them to run this notebook by hand in JupyterLab).
+inputs = ["datasets/raw/clinic_multisite_export.csv"]  # raw exports or clean tables from `hipkit clean`
+title = "Programme outcomes report"
+programme_weeks = [0, 2, 4, 6]
+min_cell = 5  # counts of patients below this are shown as "<5"
+deidentify = False  # must be True for inputs that carry direct identifiers
+salt_file = None
+
+# %%
+# ruff: noqa: D100, E402 (the parameters cell comes first, as papermill expects)
+import warnings
+from datetime import date
+
+import matplotlib.pyplot as plt
+from IPython.display import HTML, Markdown, display
+
+import hipkit
+from hipkit.registry import load_registry
+from hipkit.report import clinic as C
+from hipkit.report.index import git_commit
+
+warnings.filterwarnings("ignore")
+plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
+REG = load_registry()
+
+cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
+cannot = C.check_reportable(cd, min_cell=min_cell)
+first = [m for m in (*C.PAIN_MEASURES, *C.FUNCTION_MEASURES, C.STRENGTH) if m in C.outcome_measures(cd.data)]
+measures = first + [m for m in C.outcome_measures(cd.data) if m not in first]
+flow = C.participant_flow(cd, min_cell=min_cell)
+means = C.visit_means(cd, measures, min_cell=min_cell)
+change = C.change_from_baseline(cd, measures, min_cell=min_cell)
+resp = C.responder_rates(cd, min_cell=min_cell)
+mdc = C.strength_gains_vs_mdc(cd, min_cell=min_cell)
+relation, relation_notes, model_warnings = C.within_person_relation(cd, min_cell=min_cell)
+weeks_text = ", ".join(f"{w:g}" for w in cd.programme_weeks)
+commit = git_commit(".") or "not a git checkout"
+
+display(Markdown(f"# {title}"))
+display(
+    Markdown(
+        f"Programme visits at weeks {weeks_text}. Made with hipkit {hipkit.__version__} (commit {commit[:10]}) "
+        f"on {date.today().isoformat()} from {', '.join(cd.inputs)} (input SHA-256 {cd.input_hash}). "
+        f'Counts of fewer than {min_cell} patients are shown as "<{min_cell}"; no patient is named or listed, '
+        "and visits are given as weeks from the first visit, never as dates."
+    )
+)
+
+# %% [markdown]
+# ## Key findings
+
+# %%
+display(
+    HTML(
+        '<div class="hipkit-headline"><ul>'
+        + "".join(f"<li>{line}</li>" for line in C.headline(cd, flow, change, resp))
+        + "".join(f"<li>{s}</li>" for s in relation["sentence"])
+        + "</ul></div>"
+    )
+)
+for note in cannot:
+    display(Markdown(f"**Not estimated: {note.section}.** {note.reason}."))
+
+# %% [markdown]
+# ## 1. Participant flow
+#
+# Enrolled patients are those with any record; a patient is *seen* at a visit when any outcome was
+# recorded that week, and *completed* when seen at the last programme visit. Patients last seen before
+# the end are shown beside the visit after which they stopped coming, with the reason where the export
+# records one.
+
+# %%
+fig = C.plot_flow(flow)
+plt.show()
+flow_table = (
+    flow.assign(week=flow["week"].map(lambda w: "" if w != w else f"{w:g}"))
+    .pivot_table(index=["stage", "week", "reason"], columns="group", values="n", aggfunc="first", sort=False)
+    .reset_index()
+)
+display(HTML(C.html_table(flow_table.fillna(""))))
+
+# %% [markdown]
+# ## 2. Patients at the first visit (Table 1)
+#
+# Mean (SD) at week 0 by programme, with the number of values in brackets; strength is per leg.
+
+# %%
+baseline = cd.data.loc[cd.data[C.TIME] == min(cd.programme_weeks)]
+covariates = [c for c in ("age_years", "body_mass_kg") if c in baseline and baseline[c].notna().any()]
+groups_n = baseline.groupby(C.GROUP)[C.SUBJECT].nunique()
+small = groups_n[groups_n < min_cell].index.tolist()
+if len(baseline) and len(groups_n) > len(small):
+    table1 = hipkit.table1(
+        baseline.loc[~baseline[C.GROUP].isin(small)], measures=covariates + measures, by=C.GROUP, show_n=True
+    )
+    table1["measure"] = table1["measure"].map(C.short_label)
+    display(HTML(C.html_table(table1)))
+    if "sex" in baseline:
+        people = baseline.drop_duplicates(C.SUBJECT)
+        sex = people.groupby([C.GROUP, "sex"]).size().unstack(C.GROUP).fillna(0)
+        display(Markdown("Patients by sex:"))
+        display(HTML(C.html_table(C.suppress(sex, min_cell).reset_index())))
+if small:
+    display(Markdown(f"Not shown for groups with fewer than {min_cell} patients at week 0."))
+if not len(baseline):
+    display(Markdown("No patient has a week-0 visit, so there is no Table 1."))
+
+# %% [markdown]
+# ## 3. Outcomes at each visit
+#
+# Left: each programme's mean with its 95% confidence interval (t distribution; strength averaged over
+# the two legs of a patient). Right: the lines of a random sample of patients (unlabelled) behind the
+# programme's mean, to show how much patients differ.
+
+# %%
+fig = C.plot_trajectories(cd, means, min_cell=min_cell)
+plt.show()
+display(HTML(C.html_table(C.display_means(means))))
+
+# %% [markdown]
+# ## 4. Change from the first visit
+#
+# Each patient compared with themselves at week 0 (paired t test), for patients seen at both visits.
+# Hedges' g is the change in standard deviations of change: about 0.2 small, 0.5 medium, 0.8 large.
+
+# %%
+if change["mean_change"].notna().any():
+    import numpy as np
+
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.4), squeeze=False)
+    groups = sorted(cd.data[C.GROUP].unique())
+    for ax, m in zip(axes[0], measures):
+        part = change.loc[change["measure"] == m]
+        for off, g in zip(np.linspace(-0.15, 0.15, len(groups)) if len(groups) > 1 else [0.0], groups):
+            p = part.loc[part["group"] == g].dropna(subset=["mean_change"])
+            ax.errorbar(
+                p["week"] + off,
+                p["mean_change"],
+                yerr=[p["mean_change"] - p["conf_low"], p["conf_high"] - p["mean_change"]],
+                fmt="o-",
+                capsize=3,
+                label=g,
+            )
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set(
+            title=C.short_label(m),
+            xlabel="Week",
+            ylabel=f"Change from week 0 ({REG[m].unit})",
+            xticks=cd.programme_weeks[1:],
+        )
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
+    display(HTML(C.html_table(C.display_change(change))))
+else:
+    display(
+        Markdown(
+            "Change from week 0 cannot be estimated: no group has at least "
+            f"{min_cell} patients seen both at week 0 and at a later visit."
+        )
+    )
+
+# %% [markdown]
+# ## 5. Patients who improved by a clinically important amount
+#
+# A patient *responds* when their change from week 0 to their last visit reaches the measure's
+# minimal clinically important difference (MCID, from the registry with its source). Intervals are
+# Wilson 95% intervals. A rate is hidden when fewer than the minimum cell size responded or did not.
+
+# %%
+if len(resp) and resp["proportion"].notna().any():
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(resp)))
+    lab = resp["measure"].map(lambda m: C.short_label(m, unit=False)) + ", " + resp["group"]
+    ok = resp["proportion"].notna()
+    ax.errorbar(
+        resp.loc[ok, "proportion"] * 100,
+        lab[ok],
+        xerr=[
+            (resp.loc[ok, "proportion"] - resp.loc[ok, "conf_low"]) * 100,
+            (resp.loc[ok, "conf_high"] - resp.loc[ok, "proportion"]) * 100,
+        ],
+        fmt="o",
+        capsize=3,
+    )
+    ax.set(xlim=(0, 100), xlabel="Patients reaching the MCID (%, 95% CI)")
+    fig.tight_layout()
+    plt.show()
+if len(resp):
+    shown = resp.assign(measure=resp["measure"].map(C.short_label))
+    display(HTML(C.html_table(shown.drop(columns=["mcid_source"]), digits=3)))
+    for src in resp["mcid_source"].unique():
+        display(Markdown(f"MCID source: {src}"))
+else:
+    display(Markdown("No responder rates: no measure with a published MCID has a week-0 and a later value."))
+
+# %% [markdown]
+# ## 6. Strength gains larger than measurement error
+#
+# A hand-held dynamometer reading varies between tests even when nothing has changed. The minimal
+# detectable change (MDC95 = 1.96 × √2 × SEM) is the smallest change that is probably real. Each leg is
+# judged on its own, change from week 0 to the last visit.
+
+# %%
+if isinstance(mdc, C.Note):
+    display(Markdown(f"**Not estimated.** {mdc.reason}."))
+else:
+    display(HTML(C.html_table(mdc, digits={"proportion": 3, "conf_low": 3, "conf_high": 3, "mdc": 1})))
+    display(Markdown(f"MDC source: {REG[C.STRENGTH].mdc_source}"))
+
+# %% [markdown]
+# ## 7. Does getting stronger go with less pain and better function?
+#
+# A mixed model separates each patient's own strength changes (*within* a patient) from differences
+# between patients, and allows for the general change over the weeks. Only the within-patient part
+# answers "when a patient gets stronger, do they hurt less?". It is an association, not proof that the
+# strength gain caused the change.
+
+# %%
+for s in relation["sentence"]:
+    display(Markdown(f"> {s}"))
+if len(relation):
+    shown = relation.drop(columns=["sentence"]).assign(outcome=relation["outcome"].map(C.short_label))
+    shown["p_value"] = shown["p_value"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}")
+    display(HTML(C.html_table(shown, digits=3)))
+for note in relation_notes:
+    display(Markdown(f"**Not estimated: {note.section}.** {note.reason}."))
+
+# %% [markdown]
+# ## 8. Data quality
+
+# %%
+display(HTML(C.html_table(C.data_quality(cd, min_cell=min_cell))))
+if model_warnings:
+    display(Markdown("**Notes from the models:**\n\n" + "\n".join(f"- {w}" for w in model_warnings)))
+
+# %% [markdown]
+# ## Methods
+#
+# The export was cleaned with `hipkit clean` (units converted to the registry's, values outside each
+# measure's valid range set aside, visit labels read as weeks; every record accounted for; see the
+# appendix). Per-visit means use a t-based 95% CI. Change from week 0 is a paired t test per programme
+# and visit, with Hedges' g. Responder rates use each measure's MCID and Wilson intervals. Strength gains
+# are compared with the MDC95 derived from the dynamometer's standard error of measurement. The strength
+# relation is a linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
+# (REML; Satterthwaite degrees of freedom), strength averaged over the two legs. Counts of 1 to
+# min-cell − 1 patients are suppressed, and so are rates and means that would reveal them. Patients are
+# not assigned to programmes at random in a clinic, so differences between programmes describe this
+# clinic, not the effect of a programme.
+#
+# ## References
+
+# %%
+display(Markdown("\n".join(f"{i}. {r}" for i, r in enumerate(C.references(measures), start=1))))
+
+# %% [markdown]
+# ## Appendix: cleaning log
+
+# %%
+if cd.log is None:
+    display(Markdown("The input was an already-clean table; its cleaning log was not given."))
+else:
+    steps = cd.log.get("steps", [])
+    display(
+        Markdown(
+            f"Cleaned with hipkit {cd.log['hipkit_version']}; settings: "
+            + ", ".join(f"{k} = {v}" for k, v in cd.log["settings"].items() if k != "salt")
+        )
+    )
+    counts = cd.log["counts"]
+    lines = []
+    for key in ("unit_conversions", "units_assumed", "visit_labels", "categories", "missing_tokens", "derivations"):
+        if counts.get(key):
+            lines.append(f"- {key.replace('_', ' ')}: " + "; ".join(f"{k}: {v}" for k, v in counts[key].items()))
+    display(Markdown("\n".join(lines) or "No conversions were needed."))
+    if len(cd.quarantine):
+        q = cd.quarantine.groupby(["reason", "action", "column"], dropna=False).size().rename("count").reset_index()
+        q["count"] = C.suppress(q["count"], min_cell)
+        display(Markdown("Quarantine (counts only; the quarantine file lists each record for the clinic to fix):"))
+        display(HTML(C.html_table(q)))
