@@ -273,3 +273,17 @@ def test_flow_counts_patients_lost_after_each_visit_with_recorded_reasons(tmp_pa
     assert lost == expected
     completed = flow.loc[flow["stage"] == "completed", "n"].iloc[0]
     assert completed == len(completers) - 11
+
+
+def test_table_one_hides_cells_built_on_few_values_and_small_groups(tmp_path):
+    raw = pd.read_csv(_raw_export(tmp_path, identifiers=False), dtype=str)
+    ids = sorted(raw["Patient ID"].unique())
+    raw.loc[raw["Patient ID"].isin(ids[3:]), "AKPS"] = ""  # AKPS known for 3 patients only
+    raw.to_csv(tmp_path / "few.csv", index=False)
+    table, sex = C.table_one(C.load_clinic_data(tmp_path / "few.csv"), ["pain_vas", "akps"], min_cell=5)
+    akps = table.loc[table["measure"].str.startswith("Knee function")].iloc[0]
+    cells = akps.drop("measure")
+    assert set(cells) <= {"<5 values", "-"} and (cells == "<5 values").any()  # "-": no value in that group
+    pain = table.loc[table["measure"].str.startswith("Pain")].iloc[0]
+    assert not pain.drop("measure").astype(str).str.contains("<5").any()
+    assert set(sex.columns) >= {"sex", "HIP", "KNEE"}

@@ -45,6 +45,7 @@ __all__ = [
     "references",
     "html_table",
     "short_label",
+    "table_one",
     "with_ci",
     "display_means",
     "display_change",
@@ -357,6 +358,59 @@ def suppress(counts, min_cell: int = 5):
     hidden = counts.notna() & (counts > 0) & (counts < min_cell)
     shown = counts.astype(object).where(counts.isna(), counts.astype("Int64").astype(object))
     return shown.mask(hidden, f"<{min_cell}")
+
+
+def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5):
+    """Table 1: mean (SD) [n] at week 0 by group, and patients by sex; small cells suppressed.
+
+    Groups with fewer than ``min_cell`` patients at week 0 are left out; a cell built on fewer than
+    ``min_cell`` values reads ``"<5 values"``.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    measures : sequence of str
+        Outcome measures (age and body mass are added first when present).
+    min_cell : int, default 5
+
+    Returns
+    -------
+    table : pandas.DataFrame or Note
+        From :func:`hipkit.table1` (``show_n=True``), measures labelled; a :class:`Note` when no group
+        can be shown.
+    sex : pandas.DataFrame or None
+        Patients by sex and group (suppressed), or None without a sex column.
+    """
+    import re
+
+    from ..stats import table1
+
+    baseline = cd.data.loc[cd.data[TIME] == min(cd.programme_weeks)]
+    if baseline.empty:
+        return Note("Table 1", "no patient has a week-0 visit"), None
+    n = baseline.groupby(GROUP)[SUBJECT].nunique()
+    keep = n[n >= min_cell].index
+    if keep.empty:
+        return Note("Table 1", f"every group has fewer than {min_cell} patients at week 0"), None
+    baseline = baseline.loc[baseline[GROUP].isin(keep)]
+    covariates = [c for c in ("age_years", "body_mass_kg") if c in baseline and baseline[c].notna().any()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = table1(baseline, measures=[*covariates, *measures], by=GROUP, show_n=True)
+
+    def hide(cell):
+        found = re.search(r"\[(\d+)\]\s*$", str(cell))
+        return f"<{min_cell} values" if found and 0 < int(found.group(1)) < min_cell else cell
+
+    for column in table.columns.drop("measure"):
+        table[column] = table[column].map(hide)
+    table["measure"] = table["measure"].map(short_label)
+    sex = None
+    if "sex" in baseline:
+        people = baseline.drop_duplicates(SUBJECT)
+        counts = people.groupby(["sex", GROUP]).size().unstack(GROUP).fillna(0).astype(int)
+        sex = suppress(counts, min_cell).reset_index()
+    return table, sex
 
 
 def _per_visit(data: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:

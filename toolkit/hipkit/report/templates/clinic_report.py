@@ -98,25 +98,14 @@ display(HTML(C.html_table(flow_table.fillna(""))))
 # Mean (SD) at week 0 by programme, with the number of values in brackets; strength is per leg.
 
 # %%
-baseline = cd.data.loc[cd.data[C.TIME] == min(cd.programme_weeks)]
-covariates = [c for c in ("age_years", "body_mass_kg") if c in baseline and baseline[c].notna().any()]
-groups_n = baseline.groupby(C.GROUP)[C.SUBJECT].nunique()
-small = groups_n[groups_n < min_cell].index.tolist()
-if len(baseline) and len(groups_n) > len(small):
-    table1 = hipkit.table1(
-        baseline.loc[~baseline[C.GROUP].isin(small)], measures=covariates + measures, by=C.GROUP, show_n=True
-    )
-    table1["measure"] = table1["measure"].map(C.short_label)
+table1, sex = C.table_one(cd, measures, min_cell=min_cell)
+if isinstance(table1, C.Note):
+    display(Markdown(f"**Not shown.** {table1.reason}."))
+else:
     display(HTML(C.html_table(table1)))
-    if "sex" in baseline:
-        people = baseline.drop_duplicates(C.SUBJECT)
-        sex = people.groupby([C.GROUP, "sex"]).size().unstack(C.GROUP).fillna(0)
+    if sex is not None:
         display(Markdown("Patients by sex:"))
-        display(HTML(C.html_table(C.suppress(sex, min_cell).reset_index())))
-if small:
-    display(Markdown(f"Not shown for groups with fewer than {min_cell} patients at week 0."))
-if not len(baseline):
-    display(Markdown("No patient has a week-0 visit, so there is no Table 1."))
+        display(HTML(C.html_table(sex)))
 
 # %% [markdown]
 # ## 3. Outcomes at each visit
