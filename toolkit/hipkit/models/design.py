@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +93,10 @@ def _mentions(code: str, col: str) -> bool:
     return re.search(r"(?<![A-Za-z0-9_.])" + re.escape(col) + r"(?![A-Za-z0-9_.])", code) is not None
 
 
+# patsy transforms whose value depends on the whole column: the design must see every row.
+_STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te|Q)\s*\(")
+
+
 def build_design(formula: str, data: pd.DataFrame) -> Design:
     """Parse ``formula`` and build the model arrays from ``data`` (rows with missing values dropped).
 
@@ -120,10 +125,31 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     frame = frame.loc[complete]
     if len(frame) == 0:
         raise ModelSpecError("no complete rows: every row misses a value of a model variable")
+    # patsy is slow per row (it inspects every value of a text column), so the fixed and random
+    # designs are built on the distinct combinations of the predictors and expanded by index: a
+    # clinic cohort has a few dozen combinations however many rows. Transforms whose result depends
+    # on the whole column (centring, splines) need every row, and so does a transformed response.
+    predictors = [c for c in used if c not in (parsed.group, parsed.response)]
+    text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
+    response_plain = parsed.response in frame.columns and pd.api.types.is_numeric_dtype(frame[parsed.response])
+    rows = None
+    if predictors and response_plain and not _STATEFUL.search(text):
+        codes_u = frame[predictors].groupby(predictors, sort=False, observed=True).ngroup().to_numpy()
+        n_unique = int(codes_u.max()) + 1 if len(codes_u) else 0
+        if n_unique <= len(frame) // 2:
+            first = np.unique(codes_u, return_index=True)[1]
+            rows = codes_u
+            design_frame = frame[predictors].iloc[first]
+    if rows is None:
+        design_frame = frame
     try:
-        y_df, x_df = patsy.dmatrices(
-            parsed.response + " ~ " + parsed.fixed, frame, NA_action="raise", return_type="dataframe"
-        )
+        if rows is None:
+            y_df, x_df = patsy.dmatrices(
+                parsed.response + " ~ " + parsed.fixed, frame, NA_action="raise", return_type="dataframe"
+            )
+        else:
+            x_df = patsy.dmatrix(parsed.fixed, design_frame, NA_action="raise", return_type="dataframe")
+            y_df = frame[[parsed.response]]
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
     if y_df.shape[1] != 1:
@@ -134,7 +160,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     z_parts, term_blocks, pattern, z_names = [], [], [], []
     start = 0
     for term in parsed.random:
-        z = random_design(term.expr, frame)
+        z = random_design(term.expr, design_frame)
         k = z.shape[1]
         if k == 0:
             raise ModelSpecError(f"random term ({term.expr} | {term.group}) has no columns")
@@ -151,6 +177,8 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     codes, labels = pd.factorize(frame[parsed.group], sort=True)
     X = as_float(x_df)
     Z = as_float(pd.concat(z_parts, axis=1))
+    if rows is not None:
+        X, Z = np.ascontiguousarray(X[rows]), np.ascontiguousarray(Z[rows])
     y = as_float(y_df).ravel()
     design = Design(
         parsed=parsed,

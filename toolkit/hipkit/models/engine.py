@@ -16,6 +16,20 @@ quantity of the sparse Cholesky factorisation decomposes into per-participant bl
 
 The cross-products Z_i'Z_i, Z_i'X_i, Z_i'y_i are computed once (``Blocks``); each evaluation of the
 deviance is a handful of batched q x q operations over all participants, with no Python loop.
+
+Visit patterns. The deviance needs only the sums over participants of
+
+    R_ZX,i'R_ZX,i = W_i' K_i W_i,  R_ZX,i'c_u,i = W_i' K_i s_i,  |c_u,i|^2 = s_i' K_i s_i,
+    K_i = Lambda (Lambda' Z_i'Z_i Lambda + I)^-1 Lambda'       (W_i = Z_i'X_i, s_i = Z_i'y_i)
+
+and K_i depends on participant i only through Z_i'Z_i, which is the same for everyone seen at the
+same visits (with a random intercept and slope on protocol weeks: a handful of patterns however many
+participants). So the blocks are grouped once by their Z'Z pattern, the outer products of
+[W_i, s_i] summed within each pattern, and every later evaluation costs O(patterns), independent of
+the number of participants and rows: the optimiser and the Satterthwaite derivatives run on a few
+small matrices. The algebra is exact; only the order of the floating-point sums changes. Where
+nearly every participant has a pattern of their own (random slopes on continuous days), the
+per-participant path is used.
 """
 
 from __future__ import annotations
@@ -24,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Blocks", "make_blocks", "lambda_matrix", "Evaluation", "evaluate", "deviance_at"]
+__all__ = ["Blocks", "make_blocks", "pattern_sums", "lambda_matrix", "Evaluation", "evaluate", "core", "deviance_at"]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -62,6 +76,40 @@ class Blocks:
             self.yty + other.yty,
             self.n + other.n,
         )
+
+
+@dataclass
+class PatternSums:
+    """Blocks grouped by their Z'Z pattern (see the module docstring)."""
+
+    ZtZ: np.ndarray  # (P, q, q) the distinct Z'Z
+    count: np.ndarray  # (P,) participants with each pattern
+    S: np.ndarray  # (P, q, p + 1, q, p + 1): sums over a pattern of [W, s] outer [W, s]
+
+
+def pattern_sums(blocks: "Blocks") -> PatternSums | None:
+    """Group participants by identical Z'Z and sum their cross-products (None: too few repeats)."""
+    cached = blocks.__dict__.get("_patterns", False)
+    if cached is not False:
+        return cached
+    G, q, p = blocks.ZtZ.shape[0], blocks.q, blocks.p
+    uniq, inverse, count = np.unique(blocks.ZtZ.reshape(G, q * q), axis=0, return_inverse=True, return_counts=True)
+    result = None
+    if len(uniq) <= max(8, G // 8):
+        inverse = inverse.ravel()
+        V = np.concatenate([blocks.ZtX, blocks.Zty[:, :, None]], axis=2).reshape(G, q * (p + 1))
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(count)])
+        Vs = V[order]
+        S = np.empty((len(uniq), q * (p + 1), q * (p + 1)))
+        for k in range(len(uniq)):
+            part = Vs[bounds[k] : bounds[k + 1]]
+            S[k] = part.T @ part
+        result = PatternSums(
+            ZtZ=uniq.reshape(-1, q, q), count=count.astype(float), S=S.reshape(len(uniq), q, p + 1, q, p + 1)
+        )
+    blocks.__dict__["_patterns"] = result
+    return result
 
 
 def make_blocks(y: np.ndarray, X: np.ndarray, Z: np.ndarray, group: np.ndarray, n_groups: int) -> Blocks:
@@ -306,26 +354,64 @@ def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) 
     )
 
 
+def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
+    """M_sub, rhs_sub, |c_u|^2 and log|L|^2 from the pattern sums (cost independent of n)."""
+    q = lam.shape[0]
+    A = lam.T @ ps.ZtZ @ lam
+    A[:, np.arange(q), np.arange(q)] += 1.0
+    C = np.linalg.cholesky(A)
+    logdet = 2.0 * float(ps.count @ np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1))
+    Ci_lt = np.linalg.solve(C, np.broadcast_to(lam.T, A.shape))  # C^-1 Lambda'
+    K = np.swapaxes(Ci_lt, 1, 2) @ Ci_lt  # Lambda A^-1 Lambda'
+    T = np.einsum("kab,kaibj->ij", K, ps.S)
+    return T[:p, :p], T[:p, p], float(T[p, p]), logdet
+
+
+@dataclass
+class Core:
+    """The parts of the profiled deviance at one theta (no per-participant arrays)."""
+
+    LX: np.ndarray
+    cbeta: np.ndarray
+    pwrss: float
+    logdet_L: float
+    logdet_RX: float
+
+
+def core(theta: np.ndarray, blocks: Blocks, pattern) -> Core:
+    """R_X, c_beta, r^2 and the log-determinants at ``theta``, by the cheapest exact route.
+
+    Raises ``np.linalg.LinAlgError`` or ``FloatingPointError`` where the factorisation fails.
+    """
+    q = blocks.q
+    lam = lambda_matrix(theta, pattern, q)
+    ps = pattern_sums(blocks)
+    with np.errstate(invalid="raise", divide="raise"):
+        if ps is not None:
+            M_sub, rhs_sub, cucu, logdet_L = _pattern_terms(lam, ps, blocks.p)
+        elif q <= 2:
+            M_sub, rhs_sub, cucu, logdet_L = (_deviance_q1 if q == 1 else _deviance_q2)(lam, blocks)
+        else:
+            ev = evaluate(theta, blocks, pattern)
+            return Core(ev.LX, ev.LX.T @ ev.beta, ev.pwrss, ev.logdet_L, ev.logdet_RX)
+    LX = np.linalg.cholesky(blocks.XtX - M_sub)
+    cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
+    pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)
+    return Core(LX, cbeta, pwrss, logdet_L, 2.0 * float(np.log(np.diag(LX)).sum()))
+
+
 def deviance_at(theta: np.ndarray, blocks: Blocks, pattern, reml: bool) -> float:
     """Profiled deviance at ``theta``; +inf where the factorisation fails.
 
-    For one or two random effects this skips building the per-participant factor arrays
-    (only their sums enter the deviance); otherwise it uses :func:`evaluate`.
+    Uses the visit-pattern sums where participants share patterns, else the closed forms for one
+    or two random effects, else :func:`evaluate`; none builds per-participant factor arrays
+    except the last.
     """
     try:
-        q = blocks.q
-        if q > 2:
-            return evaluate(theta, blocks, pattern).deviance(reml)
-        lam = lambda_matrix(theta, pattern, q)
-        with np.errstate(invalid="raise", divide="raise"):
-            M_sub, rhs_sub, cucu, logdet_L = (_deviance_q1 if q == 1 else _deviance_q2)(lam, blocks)
-        LX = np.linalg.cholesky(blocks.XtX - M_sub)
-        cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
-        pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)
-        logdet_RX = 2.0 * float(np.log(np.diag(LX)).sum())
-        return criterion(logdet_L, logdet_RX, pwrss, blocks.n, blocks.p, reml)
+        c = core(theta, blocks, pattern)
     except (np.linalg.LinAlgError, FloatingPointError, ValueError):
         return np.inf
+    return criterion(c.logdet_L, c.logdet_RX, c.pwrss, blocks.n, blocks.p, reml)
 
 
 def varpar_deviance(varpar: np.ndarray, blocks: Blocks, pattern, reml: bool) -> float:
@@ -335,15 +421,16 @@ def varpar_deviance(varpar: np.ndarray, blocks: Blocks, pattern, reml: bool) -> 
     REML: the ML expression + log|R_X|^2 - p log(2 pi sigma^2)
     """
     theta, sigma = varpar[:-1], varpar[-1]
-    ev = evaluate(theta, blocks, pattern)
+    c = core(theta, blocks, pattern)
     s2 = sigma * sigma
-    dev = ev.logdet_L + ev.pwrss / s2 + ev.n * (_LOG2PI + np.log(s2))
+    dev = c.logdet_L + c.pwrss / s2 + blocks.n * (_LOG2PI + np.log(s2))
     if reml:
-        dev += ev.logdet_RX - ev.p * (_LOG2PI + np.log(s2))
+        dev += c.logdet_RX - blocks.p * (_LOG2PI + np.log(s2))
     return float(dev)
 
 
 def cov_beta_at(varpar: np.ndarray, blocks: Blocks, pattern) -> np.ndarray:
     """Covariance of the fixed effects at (theta, sigma): sigma^2 (R_X'R_X)^-1."""
-    ev = evaluate(varpar[:-1], blocks, pattern)
-    return varpar[-1] ** 2 * ev.cov_beta_unscaled()
+    LX = core(varpar[:-1], blocks, pattern).LX
+    inv = np.linalg.solve(LX, np.eye(blocks.p))
+    return varpar[-1] ** 2 * (inv.T @ inv)
