@@ -23,7 +23,9 @@ from hipkit.simulate import DESIGNS, P
 
 @pytest.fixture(scope="module")
 def small_curve():
-    return power_curve("ferber2011", "interaction", n_per_group=(6, 10), n_visits=2, reps=20, progress=False)
+    return power_curve(
+        "ferber2011", "interaction", n_per_group=(6, 10), n_visits=2, reps=20, progress=False, scheduler="serial"
+    )
 
 
 def test_small_grid_runs(small_curve):
@@ -50,7 +52,7 @@ def test_wilson_interval_matches_statsmodels(small_curve):
 
 
 def test_same_seed_same_results_whatever_the_cell_order():
-    kw = dict(reps=5, seed=7, progress=False)
+    kw = dict(reps=5, seed=7, progress=False, scheduler="serial")
     a = power_curve("ferber2011", "within", n_per_group=(6, 9), n_visits=(2, 3), **kw)
     b = power_curve("ferber2011", "within", n_per_group=(9, 6), n_visits=(3, 2), **kw)
     c = power_curve("ferber2011", "within", n_per_group=9, n_visits=3, **kw)  # one cell alone
@@ -80,7 +82,7 @@ def test_huge_effect_gives_power_near_one():
     d = DESIGNS["ferber2011"]()
     pfps, control = d.groups
     huge = replace(d, groups=(replace(pfps, strength_gain_total=P(1.0, "assumption: test, doubles")), control))
-    curve = power_curve(huge, "interaction", n_per_group=8, n_visits=2, reps=20, progress=False)
+    curve = power_curve(huge, "interaction", n_per_group=8, n_visits=2, reps=20, progress=False, scheduler="serial")
     assert curve["power"].item() >= 0.95
     assert curve["mean_estimate"].item() == pytest.approx(1.0 * pfps.strength_baseline.value / 3, rel=0.25)
 
@@ -88,7 +90,9 @@ def test_huge_effect_gives_power_near_one():
 def test_zero_effect_gives_power_near_alpha():
     d = DESIGNS["ferber2011"]()
     null = replace(d, within_share=P(0.0, "assumption: test, pain does not follow the person's own strength"))
-    curve = power_curve(null, "within", n_per_group=8, n_visits=2, reps=160, seed=11, progress=False)
+    curve = power_curve(
+        null, "within", n_per_group=8, n_visits=2, reps=160, seed=11, progress=False, scheduler="serial"
+    )
     # Monte Carlo SE at alpha = 0.05 with 160 replicates: sqrt(.05 * .95 / 160) = 0.017; allow 2.5 SE.
     assert abs(curve["power"].item() - 0.05) <= 0.045
     assert curve["conf_low"].item() <= 0.05 <= curve["conf_high"].item()
@@ -96,24 +100,26 @@ def test_zero_effect_gives_power_near_alpha():
 
 
 def test_limb_by_time_interaction_for_one_group_design_with_sides():
-    curve = power_curve("beers2008", "interaction", n_per_group=8, n_visits=2, reps=4, progress=False)
+    curve = power_curve(
+        "beers2008", "interaction", n_per_group=8, n_visits=2, reps=4, progress=False, scheduler="serial"
+    )
     # The involved side's 20% deficit closes over 6 weeks: uninvolved minus involved slope is negative.
     assert curve["mean_estimate"].item() < 0
 
 
 def test_bad_input_raises():
     with pytest.raises(InputError, match="effect"):
-        power_curve(effect="between", reps=1, progress=False)
+        power_curve(effect="between", reps=1, progress=False, scheduler="serial")
     with pytest.raises(InputError, match="n_visits"):
-        power_curve(n_visits=1, reps=1, progress=False)
+        power_curve(n_visits=1, reps=1, progress=False, scheduler="serial")
     with pytest.raises(InputError, match="unknown design"):
-        power_curve("ferber2099", reps=1, progress=False)
+        power_curve("ferber2099", reps=1, progress=False, scheduler="serial")
     d = DESIGNS["ferber2011"]()
     one_group = replace(d, groups=d.groups[:1])
     with pytest.raises(InputError, match="no group x time"):
-        power_curve(one_group, "interaction", reps=1, progress=False)
+        power_curve(one_group, "interaction", reps=1, progress=False, scheduler="serial")
     with pytest.raises(InputError, match="per-side outcome"):
-        power_curve("beers2008", "interaction", reps=1, outcome="pain_vas", progress=False)
+        power_curve("beers2008", "interaction", reps=1, outcome="pain_vas", progress=False, scheduler="serial")
 
 
 def test_n_for_power_reads_the_grid():
@@ -135,5 +141,5 @@ def test_n_for_power_reads_the_grid():
 
 
 def test_progress_bar_counts_every_replicate(capsys):
-    power_curve("ferber2011", "interaction", n_per_group=(5, 6), n_visits=2, reps=3, progress=True)
+    power_curve("ferber2011", "interaction", n_per_group=(5, 6), n_visits=2, reps=3, progress=True, scheduler="serial")
     assert "6/6" in capsys.readouterr().err

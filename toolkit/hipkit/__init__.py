@@ -18,6 +18,7 @@ from . import simulate
 from .clean import CleanResult, clean, clean_schema
 from .models import (
     LmmResult,
+    bootstrap,
     change_model,
     lagged_model,
     lmm,
@@ -52,6 +53,7 @@ __all__ = [
     "Registry",
     "Measure",
     "lmm",
+    "bootstrap",
     "lrt",
     "LmmResult",
     "split_within_between",

@@ -105,7 +105,18 @@ def _parser() -> argparse.ArgumentParser:
         "print its summary and write to_dict() as JSON.",
     )
     f.add_argument("formula", help='e.g. "pain_vas ~ visit_week * group + (1 + visit_week | participant_id)"')
-    f.add_argument("--data", required=True, help="clean table (.csv or .parquet)")
+    f.add_argument(
+        "--data",
+        required=True,
+        help="clean table (.csv or .parquet), or a glob of parquet/csv files ('registry/*.parquet') read with Dask "
+        "without loading the rows",
+    )
+    f.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler for a --data glob (e.g. tcp://10.0.0.5:8786; default: Dask's local threads)",
+    )
     f.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
     f.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the results here")
     f.add_argument("--quiet", action="store_true", help="do not print the summary")
@@ -230,11 +241,44 @@ def _read_table(path: str):
     raise UnreadableFileError(f"{p}: --data must be a .csv or .parquet file")
 
 
+def _read_dask(pattern: str):
+    """A Dask DataFrame over the files matching ``pattern`` (parquet or csv)."""
+    import glob
+
+    from .errors import UnreadableFileError
+
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise UnreadableFileError(f"{pattern}: no file matches")
+    import dask.dataframe as dd
+
+    suffixes = {Path(f).suffix.lower() for f in files}
+    try:
+        if suffixes <= {".parquet", ".pq"}:
+            return dd.read_parquet(files)
+        if suffixes == {".csv"}:
+            return dd.read_csv(files)
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the reader says
+        raise UnreadableFileError(f"{pattern}: cannot read ({str(exc).splitlines()[0]})") from None
+    raise UnreadableFileError(f"{pattern}: the files must all be .parquet or all .csv")
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from .models import lmm
 
-    data = _read_table(args.data)
-    with warnings.catch_warnings():
+    glob_pattern = any(ch in args.data for ch in "*?[")
+    if args.scheduler and not glob_pattern:
+        raise HipkitError("--scheduler goes with a --data glob such as 'registry/*.parquet'")
+    data = _read_dask(args.data) if glob_pattern else _read_table(args.data)
+    if args.scheduler:
+        from .parallel import dask_client
+
+        context = dask_client(args.scheduler)
+    else:
+        context = nullcontext()
+    with context, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the summary repeats every warning
         fit = lmm(args.formula, data, reml=not args.ml)
     if not args.quiet:

@@ -8,12 +8,12 @@ the detection rate, with a Wilson interval for its Monte Carlo error.
 Replicates are independent pure calls, ``_one_replicate(cell, rep_seed) -> (p, estimate)``,
 with ``rep_seed`` derived from ``(seed, effect, n_per_group, n_visits, replicate)`` by numpy's
 :class:`~numpy.random.SeedSequence`, so results do not depend on the order in which replicates
-run (serially here; on Dask workers later).
+run or on how many Dask workers run them (:func:`hipkit.parallel.run_replicates`). The same seeds
+serve every effect size of a cell (common random numbers), so a curve over effect sizes is smooth.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass, replace
 
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HipkitError, InputError
-from .simulate import DESIGNS, Design, simulate
+from .simulate import DESIGNS, Design, P, simulate
 
 __all__ = ["POWER_CURVE_COLUMNS", "N_FOR_POWER_COLUMNS", "EFFECTS", "power_curve", "n_for_power"]
 
@@ -30,6 +30,7 @@ POWER_CURVE_COLUMNS = [
     "n_per_group",
     "n_visits",
     "effect",
+    "effect_size",
     "reps",
     "power",
     "conf_low",
@@ -54,6 +55,7 @@ class _Cell:
     n_visits: int
     outcome: str
     predictor: str = "hip_abd_strength_n"
+    effect_size: float = 1.0
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -66,8 +68,28 @@ def _treated_group(design: Design) -> int:
     return int(np.argmax(gains))
 
 
-def _make_cell(design: Design, effect: str, n: int, visits: int, outcome: str | None) -> _Cell:
+def _scaled(design: Design, effect: str, size: float) -> Design:
+    """The design with its tested effect multiplied by ``size`` (1: as calibrated)."""
+    if size == 1.0:
+        return design
+    why = f"calibrated value x {size:g} (power_curve effect_size)"
+    if effect == "within":
+        share = min(1.0, design.within_share.value * size)
+        return replace(design, within_share=P(share, why))
+    gains = [g.strength_gain_total.value for g in design.groups]
+    base = min(gains)
+    groups = tuple(
+        replace(g, strength_gain_total=P(base + size * (gain - base), why)) if gain > base else g
+        for g, gain in zip(design.groups, gains)
+    )
+    return replace(design, groups=groups)
+
+
+def _make_cell(
+    design: Design, effect: str, n: int, visits: int, outcome: str | None, effect_size: float = 1.0
+) -> _Cell:
     weeks = tuple(float(w) for w in np.linspace(0.0, float(design.weeks[-1]), int(visits)))
+    design = _scaled(design, effect, float(effect_size))
     if effect == "within":
         groups = (replace(design.groups[_treated_group(design)], n=int(n)),)
         outcome = outcome or "pain_vas"
@@ -84,7 +106,14 @@ def _make_cell(design: Design, effect: str, n: int, visits: int, outcome: str | 
                 f"design {design.name!r} has one group, so the interaction tested is limb x time, which needs a "
                 f"per-side outcome ({', '.join(_PER_SIDE)}); got outcome={outcome!r}"
             )
-    return _Cell(replace(design, groups=groups, weeks=weeks), effect, int(n), int(visits), outcome)
+    return _Cell(
+        replace(design, groups=groups, weeks=weeks),
+        effect,
+        int(n),
+        int(visits),
+        outcome,
+        effect_size=float(effect_size),
+    )
 
 
 def _rep_seed(seed: int, cell: _Cell, rep: int) -> int:
@@ -168,8 +197,10 @@ def power_curve(
     progress: bool = True,
     outcome: str | None = None,
     conf_level: float = 0.95,
+    effect_size=(1.0,),
+    scheduler=None,
 ) -> pd.DataFrame:
-    """Simulation-based power over a grid of group sizes and visit counts.
+    """Simulation-based power over a grid of group sizes, visit counts and effect sizes.
 
     For every grid cell and replicate a cohort is simulated from ``design`` (each group resized to
     ``n_per_group``; ``n_visits`` visits spread evenly from week 0 to the end of the programme),
@@ -208,12 +239,21 @@ def power_curve(
         Outcome column; the defaults are given under ``effect``.
     conf_level : float, default 0.95
         Level of the Wilson interval of each power estimate.
+    effect_size : float or sequence of float, default (1.0,)
+        Multipliers of the tested effect: for ``within`` the share of each person's pain change
+        that follows their own strength gain (``within_share``, capped at 1); for ``interaction``
+        the extra strength gain of the group(s) gaining more than the least-gaining group.
+        1 is the calibrated design; 0 gives the type I error rate.
+    scheduler : None, "serial", str or distributed.Client, default None
+        Where replicates run: None on a Dask ``LocalCluster`` started for the run (one worker
+        process per core); a scheduler address or a Client to use a cluster; ``"serial"`` in this
+        process (:func:`hipkit.parallel.run_replicates`). The result is the same either way.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (effect, n_visits, n_per_group), in that order, with the columns
-        ``n_per_group``, ``n_visits``, ``effect``, ``reps``, ``power`` (share of replicates with
+        One row per (effect, effect_size, n_visits, n_per_group), in that order, with the columns
+        ``n_per_group``, ``n_visits``, ``effect``, ``effect_size``, ``reps``, ``power`` (share of replicates with
         ``p < alpha``), ``conf_low`` and ``conf_high`` (Wilson interval of the power, via
         :func:`statsmodels.stats.proportion.proportion_confint`), ``mean_estimate`` (mean of the
         tested coefficient over replicates: cm VAS per N for ``within``; difference in weekly
@@ -257,14 +297,17 @@ def power_curve(
     (far too few replicates for a real answer: the Wilson interval spans 0.31 to 0.83):
 
     >>> from hipkit.power import power_curve
-    >>> curve = power_curve("ferber2011", "interaction", n_per_group=10, n_visits=2, reps=10, progress=False)
+    >>> curve = power_curve(
+    ...     "ferber2011", "interaction", n_per_group=10, n_visits=2, reps=10, progress=False, scheduler="serial"
+    ... )
     >>> curve[["n_per_group", "n_visits", "reps", "power"]].to_dict("records")
     [{'n_per_group': 10, 'n_visits': 2, 'reps': 10, 'power': 0.6}]
     >>> curve[["conf_low", "conf_high"]].round(2).values.tolist()
     [[0.31, 0.83]]
     """
     from statsmodels.stats.proportion import proportion_confint
-    from tqdm import tqdm
+
+    from .parallel import run_replicates
 
     if isinstance(design, str):
         if design not in DESIGNS:
@@ -287,34 +330,33 @@ def power_curve(
             raise InputError(f"{name} must be between 0 and 1 (got {value})")
     reps = int(reps)
 
-    cells = [_make_cell(design, e, n, v, outcome) for e in effects for v in visits for n in ns]
+    sizes = (float(effect_size),) if np.isscalar(effect_size) else tuple(float(x) for x in effect_size)
+    if not sizes or min(sizes) < 0:
+        raise InputError(f"effect_size must be one or more non-negative multipliers (got {effect_size!r})")
+    cells = [_make_cell(design, e, n, v, outcome, m) for e in effects for m in sizes for v in visits for n in ns]
+    tasks = [(cell, _rep_seed(seed, cell, rep)) for cell in cells for rep in range(reps)]
+    results = run_replicates(_one_replicate, tasks, scheduler=scheduler, progress=progress, desc="power")
     rows = []
-    bar = tqdm(
-        total=len(cells) * reps, desc="power", unit="rep", disable=not progress, file=sys.stderr, mininterval=1.0
-    )
-    with bar:
-        for cell in cells:
-            results = []
-            for rep in range(reps):
-                results.append(_one_replicate(cell, _rep_seed(seed, cell, rep)))
-                bar.update(1)
-            p = np.array([r[0] for r in results], dtype=float)
-            est = np.array([r[1] for r in results], dtype=float)
-            hits = int(np.sum(p < alpha))  # NaN (failed fit) compares False: a non-detection
-            low, high = proportion_confint(hits, reps, alpha=1.0 - conf_level, method="wilson")
-            rows.append(
-                {
-                    "n_per_group": cell.n_per_group,
-                    "n_visits": cell.n_visits,
-                    "effect": cell.effect,
-                    "reps": reps,
-                    "power": hits / reps,
-                    "conf_low": float(low),
-                    "conf_high": float(high),
-                    "mean_estimate": float(np.nanmean(est)) if np.isfinite(est).any() else float("nan"),
-                    "n_failed": int(np.sum(~np.isfinite(p))),
-                }
-            )
+    for k, cell in enumerate(cells):
+        chunk = results[k * reps : (k + 1) * reps]
+        p = np.array([r[0] for r in chunk], dtype=float)
+        est = np.array([r[1] for r in chunk], dtype=float)
+        hits = int(np.sum(p < alpha))  # NaN (failed fit) compares False: a non-detection
+        low, high = proportion_confint(hits, reps, alpha=1.0 - conf_level, method="wilson")
+        rows.append(
+            {
+                "n_per_group": cell.n_per_group,
+                "n_visits": cell.n_visits,
+                "effect": cell.effect,
+                "effect_size": cell.effect_size,
+                "reps": reps,
+                "power": hits / reps,
+                "conf_low": float(low),
+                "conf_high": float(high),
+                "mean_estimate": float(np.nanmean(est)) if np.isfinite(est).any() else float("nan"),
+                "n_failed": int(np.sum(~np.isfinite(p))),
+            }
+        )
     return pd.DataFrame(rows, columns=POWER_CURVE_COLUMNS)
 
 
@@ -360,6 +402,8 @@ def n_for_power(curve: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
     if not 0.0 < float(target) <= 1.0:
         raise InputError(f"target must be in (0, 1] (got {target})")
     rows = []
+    if "effect_size" in curve.columns and curve["effect_size"].nunique() > 1:
+        raise InputError("the curve has several effect sizes; pass one at a time, e.g. curve[curve.effect_size == 1]")
     for (eff, visits), part in curve.groupby(["effect", "n_visits"], sort=False):
         ok = part[part["power"] >= target].sort_values("n_per_group")
         rows.append(

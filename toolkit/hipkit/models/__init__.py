@@ -1,5 +1,6 @@
 """Linear mixed models with lme4's formulation and lmerTest/emmeans-grade inference."""
 
+from .bootstrap import BootstrapResult, bootstrap
 from .compare import lrt
 from .emmeans import EmmeansResult, emmeans
 from .fit import lmm
@@ -10,6 +11,8 @@ from .results import GLANCE_COLUMNS, TIDY_COLUMNS, LmmResult
 __all__ = [
     "lmm",
     "lrt",
+    "bootstrap",
+    "BootstrapResult",
     "emmeans",
     "EmmeansResult",
     "LmmResult",

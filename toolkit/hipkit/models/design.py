@@ -37,11 +37,18 @@ class Design:
     rows_used: pd.Index = None
     n_dropped: int = 0
     x_terms: dict = field(default_factory=dict)  # fixed term label -> column indices
+    # Set when the rows stayed on Dask: X and Z then hold the distinct predictor rows only.
+    n_obs: int | None = None
 
     @property
     def n(self) -> int:
         """Number of observations."""
-        return len(self.y)
+        return len(self.y) if self.n_obs is None else self.n_obs
+
+    @property
+    def out_of_core(self) -> bool:
+        """Whether the model was built from a Dask DataFrame (no row-level arrays here)."""
+        return self.n_obs is not None
 
     @property
     def p(self) -> int:
@@ -91,6 +98,32 @@ def _mentions(code: str, col: str) -> bool:
     import re
 
     return re.search(r"(?<![A-Za-z0-9_.])" + re.escape(col) + r"(?![A-Za-z0-9_.])", code) is not None
+
+
+def random_parts(parsed: ParsedFormula, frame: pd.DataFrame):
+    """The random-effects design of every term: (Z parts, column names, term blocks, Lambda pattern).
+
+    ``pattern`` lists the free elements of Lambda in lme4's order (column by column within each
+    term; only the diagonal for an uncorrelated ``||`` term).
+    """
+    z_parts, term_blocks, pattern, z_names = [], [], [], []
+    start = 0
+    for term in parsed.random:
+        z = random_design(term.expr, frame)
+        k = z.shape[1]
+        if k == 0:
+            raise ModelSpecError(f"random term ({term.expr} | {term.group}) has no columns")
+        z_parts.append(z)
+        z_names += list(z.columns)
+        term_blocks.append((start, k, term.correlated))
+        for c in range(k):
+            for r in range(c, k):
+                if r == c or term.correlated:
+                    pattern.append((start + r, start + c))
+        start += k
+    if len(set(z_names)) != len(z_names):
+        raise ModelSpecError(f"random terms repeat a column ({', '.join(z_names)}); write each once")
+    return z_parts, z_names, term_blocks, pattern
 
 
 # patsy transforms whose value depends on the whole column: the design must see every row.
@@ -157,23 +190,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     x_info = x_df.design_info
     x_names = [r_term_name(c) for c in x_df.columns]
     x_terms = {name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()}
-    z_parts, term_blocks, pattern, z_names = [], [], [], []
-    start = 0
-    for term in parsed.random:
-        z = random_design(term.expr, design_frame)
-        k = z.shape[1]
-        if k == 0:
-            raise ModelSpecError(f"random term ({term.expr} | {term.group}) has no columns")
-        z_parts.append(z)
-        z_names += list(z.columns)
-        term_blocks.append((start, k, term.correlated))
-        for c in range(k):
-            for r in range(c, k):
-                if r == c or term.correlated:
-                    pattern.append((start + r, start + c))
-        start += k
-    if len(set(z_names)) != len(z_names):
-        raise ModelSpecError(f"random terms repeat a column ({', '.join(z_names)}); write each once")
+    z_parts, z_names, term_blocks, pattern = random_parts(parsed, design_frame)
     codes, labels = pd.factorize(frame[parsed.group], sort=True)
     X = as_float(x_df)
     Z = as_float(pd.concat(z_parts, axis=1))

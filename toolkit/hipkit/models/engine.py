@@ -54,6 +54,7 @@ class Blocks:
     Xty: np.ndarray  # (p,)
     yty: float
     n: int
+    Xsum: np.ndarray | None = None  # (p,) column sums of X (for R^2 without the rows)
 
     @property
     def q(self) -> int:
@@ -75,6 +76,7 @@ class Blocks:
             self.Xty + other.Xty,
             self.yty + other.yty,
             self.n + other.n,
+            None if self.Xsum is None or other.Xsum is None else self.Xsum + other.Xsum,
         )
 
 
@@ -125,7 +127,7 @@ def make_blocks(y: np.ndarray, X: np.ndarray, Z: np.ndarray, group: np.ndarray, 
         for b in range(p):
             ZtX[:, a, b] = np.bincount(group, weights=za * X[:, b], minlength=n_groups)
         Zty[:, a] = np.bincount(group, weights=za * y, minlength=n_groups)
-    return Blocks(ZtZ=ZtZ, ZtX=ZtX, Zty=Zty, XtX=X.T @ X, Xty=X.T @ y, yty=float(y @ y), n=len(y))
+    return Blocks(ZtZ=ZtZ, ZtX=ZtX, Zty=Zty, XtX=X.T @ X, Xty=X.T @ y, yty=float(y @ y), n=len(y), Xsum=X.sum(axis=0))
 
 
 def lambda_matrix(theta: np.ndarray, pattern: list[tuple[int, int]], q: int) -> np.ndarray:
@@ -357,13 +359,37 @@ def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) 
 def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
     """M_sub, rhs_sub, |c_u|^2 and log|L|^2 from the pattern sums (cost independent of n)."""
     q = lam.shape[0]
-    A = lam.T @ ps.ZtZ @ lam
-    A[:, np.arange(q), np.arange(q)] += 1.0
-    C = np.linalg.cholesky(A)
-    logdet = 2.0 * float(ps.count @ np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1))
-    Ci_lt = np.linalg.solve(C, np.broadcast_to(lam.T, A.shape))  # C^-1 Lambda'
-    K = np.swapaxes(Ci_lt, 1, 2) @ Ci_lt  # Lambda A^-1 Lambda'
-    T = np.einsum("kab,kaibj->ij", K, ps.S)
+    Z = ps.ZtZ
+    if q == 1:  # closed forms: no LAPACK call overhead for the common small cases
+        l2 = lam[0, 0] * lam[0, 0]
+        A = l2 * Z[:, 0, 0] + 1.0
+        logdet = float(ps.count @ np.log(A))
+        K = (l2 / A)[:, None, None]
+    elif q == 2:
+        l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
+        a, b, c = Z[:, 0, 0], Z[:, 1, 0], Z[:, 1, 1]
+        a11 = l11 * l11 * a + 2.0 * l11 * l21 * b + l21 * l21 * c + 1.0
+        a21 = l22 * (l11 * b + l21 * c)
+        a22 = l22 * l22 * c + 1.0
+        det = a11 * a22 - a21 * a21
+        if np.any(det <= 0):
+            raise np.linalg.LinAlgError("not positive definite")
+        logdet = float(ps.count @ np.log(det))
+        i11, i21, i22 = a22 / det, -a21 / det, a11 / det  # A^-1
+        # K = Lambda A^-1 Lambda' with Lambda = [[l11, 0], [l21, l22]]
+        k11 = l11 * l11 * i11
+        k21 = l11 * (l21 * i11 + l22 * i21)
+        k22 = l21 * l21 * i11 + 2.0 * l21 * l22 * i21 + l22 * l22 * i22
+        K = np.empty((len(a), 2, 2))
+        K[:, 0, 0], K[:, 1, 0], K[:, 0, 1], K[:, 1, 1] = k11, k21, k21, k22
+    else:
+        A = lam.T @ Z @ lam
+        A[:, np.arange(q), np.arange(q)] += 1.0
+        C = np.linalg.cholesky(A)
+        logdet = 2.0 * float(ps.count @ np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1))
+        Ci_lt = np.linalg.solve(C, np.broadcast_to(lam.T, A.shape))  # C^-1 Lambda'
+        K = np.swapaxes(Ci_lt, 1, 2) @ Ci_lt  # Lambda A^-1 Lambda'
+    T = np.tensordot(K, ps.S, axes=([0, 1, 2], [0, 1, 3]))
     return T[:p, :p], T[:p, p], float(T[p, p]), logdet
 
 

@@ -113,7 +113,7 @@ def _act(level: str, message: str, category) -> str | None:
     if level == "error":
         raise HipkitError(message)
     if level == "warn":
-        warnings.warn(message, category, stacklevel=3)
+        warnings.warn(message, category, stacklevel=4)
     return message if level != "ignore" else None
 
 
@@ -130,9 +130,13 @@ def lmm(
         patsy/R syntax (``*``, ``:``, ``C(x)``, ``C(x, Treatment('b'))``, transformations); random
         terms ``(1 | g)``, ``(1 + x | g)`` (correlated) and ``(x || g)`` (uncorrelated), all on one
         grouping factor.
-    data : DataFrame
+    data : DataFrame or dask.dataframe.DataFrame
         Long-format data (one row per observation). Rows with a missing value in any model
-        variable are dropped and counted (``glance()["n_dropped"]``, and in the summary).
+        variable are dropped and counted (``glance()["n_dropped"]``, and in the summary). A Dask
+        DataFrame (e.g. ``dask.dataframe.read_parquet("registry/*.parquet")``) is reduced to the
+        per-participant cross-products partition by partition on its scheduler and only those come
+        back (see :mod:`hipkit.models.distributed`); the estimates equal the in-memory fit's.
+        ``augment()``, ``emmeans()`` and ``plot()`` need the rows and are then not available.
     reml : bool, default True
         Restricted maximum likelihood; False for maximum likelihood (needed to compare models
         with different fixed parts; :func:`hipkit.lrt` refits with ML for you).
@@ -173,10 +177,24 @@ def lmm(
     >>> fit.tidy()[["term", "estimate"]].round(3).values.tolist()
     [['(Intercept)', 251.405], ['Days', 10.467]]
     """
-    from .results import LmmResult
+    from .distributed import dask_design_blocks, is_dask_collection
 
-    design = build_design(formula, data)
-    blocks = make_blocks(design.y, design.X, design.Z, design.group, design.n_groups)
+    if is_dask_collection(data):
+        design, blocks, data = dask_design_blocks(formula, data)
+    else:
+        design = build_design(formula, data)
+        blocks = make_blocks(design.y, design.X, design.Z, design.group, design.n_groups)
+
+    return fit_blocks(design, blocks, data, reml, check_singular, check_convergence)
+
+
+def fit_blocks(design, blocks, data, reml: bool, check_singular: str = "warn", check_convergence: str = "warn"):
+    """Optimise the profiled deviance on prepared blocks and return the :class:`LmmResult`.
+
+    The part of :func:`lmm` after the data have been reduced to blocks (shared with the parametric
+    bootstrap, which changes only the response).
+    """
+    from .results import LmmResult
 
     def f(theta):
         return deviance_at(theta, blocks, design.pattern, reml)

@@ -187,8 +187,13 @@ class LmmResult:
         ``var_random`` the mean over observations of z' Sigma z, ``var_resid`` sigma^2.
         """
         d = self.design
-        vf = float(np.var(d.X @ self.beta, ddof=1))
-        vr = float(np.mean(np.einsum("ij,jk,ik->i", d.Z, self.random_cov, d.Z)))
+        if d.out_of_core:  # the same two numbers from the blocks
+            b, beta = self.blocks, self.beta
+            vf = float((beta @ b.XtX @ beta - (b.Xsum @ beta) ** 2 / b.n) / (b.n - 1))
+            vr = float(np.sum(self.random_cov * b.ZtZ.sum(axis=0)) / b.n)
+        else:
+            vf = float(np.var(d.X @ self.beta, ddof=1))
+            vr = float(np.mean(np.einsum("ij,jk,ik->i", d.Z, self.random_cov, d.Z)))
         ve = self.sigma**2
         tot = vf + vr + ve
         return vf / tot, (vf + vr) / tot
@@ -309,10 +314,21 @@ class LmmResult:
         """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`)."""
         from .emmeans import emmeans
 
+        self._needs_rows("emmeans()")
         return emmeans(self, specs, by=by, at=at, conf_level=conf_level)
+
+    def _needs_rows(self, what: str) -> None:
+        if self.design.out_of_core:
+            from ..errors import NotSupportedError
+
+            raise NotSupportedError(
+                f"{what} needs the data rows, and this model was fitted from a Dask DataFrame whose rows stayed "
+                "on the cluster; fit the same formula on a pandas DataFrame (a sample, or .compute()) for it"
+            )
 
     def augment(self) -> pd.DataFrame:
         """The data rows used, with ``fitted``, ``fitted_fixed`` and ``resid`` added."""
+        self._needs_rows("augment()")
         d = self.design
         fixed = d.X @ self.beta
         b = self.evaluation.conditional_modes()
@@ -332,6 +348,7 @@ class LmmResult:
 
         if kind != "diagnostics":
             raise ValueError("kind must be 'diagnostics'")
+        self._needs_rows("plot()")
         return diagnostics(self)
 
     # -- text ----------------------------------------------------------------------------------
@@ -354,16 +371,19 @@ class LmmResult:
                 f"     AIC      BIC   logLik deviance\n{g['AIC']:8.1f} {g['BIC']:8.1f} {g['logLik']:8.1f} "
                 f"{self.deviance:8.1f}"
             )
-        resid = self.augment()["resid"].to_numpy() / self.sigma
-        qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
-        lines += [
-            "",
-            "Scaled residuals:",
-            "     Min       1Q   Median       3Q      Max",
-            " ".join(f"{v:8.4f}" for v in qs),
-            "",
-            "Random effects:",
-        ]
+        if self.design.out_of_core:
+            lines += ["", "Scaled residuals: not computed (the rows stayed on Dask)", "", "Random effects:"]
+        else:
+            resid = self.augment()["resid"].to_numpy() / self.sigma
+            qs = np.quantile(resid, [0, 0.25, 0.5, 0.75, 1])
+            lines += [
+                "",
+                "Scaled residuals:",
+                "     Min       1Q   Median       3Q      Max",
+                " ".join(f"{v:8.4f}" for v in qs),
+                "",
+                "Random effects:",
+            ]
         sd = np.sqrt(np.diag(self.random_cov))
         corr = self.random_cov / np.outer(sd, sd) if np.all(sd > 0) else np.full_like(self.random_cov, np.nan)
         lines.append(f" {'Groups':<16}{'Name':<16}{'Variance':>12}{'Std.Dev.':>10}  Corr")

@@ -1,0 +1,247 @@
+"""Mixed models on data that does not fit in memory: the blocks of cross-products computed on Dask.
+
+The profiled deviance needs only the per-participant cross-products Z_i'Z_i, Z_i'X_i, Z_i'y_i and the
+totals X'X, X'y, y'y (see :mod:`hipkit.models.engine`). Each is a sum over rows, so it can be
+computed partition by partition and added up:
+
+1. one pass finds the distinct rows of the predictors (small: visit weeks x groups x ...), from
+   which the fixed and random designs are built once, with every categorical level known;
+2. each partition maps its rows to those designs and sums its cross-products per participant;
+3. the per-partition tables are combined pairwise on the workers (a participant's rows may span
+   partitions: their sums are added), and only the combined blocks come back.
+
+The fit then runs on the blocks as for in-memory data, so the estimates are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import IdentifiabilityError, ModelSpecError
+from .design import _STATEFUL, Design, _variables, random_parts
+from .engine import Blocks
+from .formula import as_float, parse_formula, r_term_name
+
+__all__ = ["is_dask_collection", "dask_design_blocks"]
+
+
+def is_dask_collection(obj) -> bool:
+    """Whether ``obj`` is a Dask DataFrame (checked without importing Dask).
+
+    Examples
+    --------
+    >>> is_dask_collection(pd.DataFrame())
+    False
+    """
+    return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "npartitions")
+
+
+def _categorise(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    return frame.astype(dtypes) if dtypes else frame
+
+
+def _partition_sums(pdf: pd.DataFrame, used, predictors, response, group, dtypes, keys, X_u, Z_u):
+    """Per-participant cross-products of one partition, and its totals."""
+    q, p = Z_u.shape[1], X_u.shape[1]
+    pdf = pdf[used]
+    complete = pdf.notna().all(axis=1).to_numpy()
+    n_dropped = int((~complete).sum())
+    pdf = _categorise(pdf.loc[complete], dtypes)
+    if len(pdf) == 0:
+        return pd.DataFrame(columns=range(q * q + q * p + q), dtype=float), _totals(p, 0, n_dropped)
+    rows = keys.get_indexer(pd.MultiIndex.from_frame(pdf[predictors]))
+    if (rows < 0).any():  # pragma: no cover - the distinct rows come from the same data
+        raise ModelSpecError("a partition has predictor values not seen when the design was built")
+    X, Z = X_u[rows], Z_u[rows]
+    y = pdf[response].to_numpy(dtype=float)
+    codes, labels = pd.factorize(pdf[group])
+    G = len(labels)
+    cols = []
+    for a in range(q):
+        for b in range(q):
+            cols.append(np.bincount(codes, weights=Z[:, a] * Z[:, b], minlength=G))
+    for a in range(q):
+        for b in range(p):
+            cols.append(np.bincount(codes, weights=Z[:, a] * X[:, b], minlength=G))
+    for a in range(q):
+        cols.append(np.bincount(codes, weights=Z[:, a] * y, minlength=G))
+    table = pd.DataFrame(np.column_stack(cols), index=pd.Index(labels, name="group"))
+    tot = {
+        "XtX": X.T @ X,
+        "Xty": X.T @ y,
+        "yty": float(y @ y),
+        "n": len(y),
+        "n_dropped": n_dropped,
+        "Xsum": X.sum(axis=0),
+    }
+    return table, tot
+
+
+def _totals(p, n, n_dropped):
+    return {
+        "XtX": np.zeros((p, p)),
+        "Xty": np.zeros(p),
+        "yty": 0.0,
+        "n": n,
+        "n_dropped": n_dropped,
+        "Xsum": np.zeros(p),
+    }
+
+
+def _combine(a, b):
+    """Add two partial results: per-participant tables by label (rows may be shared), totals by sum."""
+    ta, sa = a
+    tb, sb = b
+    both = pd.concat([ta, tb])
+    if both.index.has_duplicates:
+        both = both.groupby(level=0, sort=False).sum()
+    tot = {k: sa[k] + sb[k] for k in sa}
+    return both, tot
+
+
+def dask_design_blocks(formula: str, ddf, progress: bool = False):
+    """Build the model's design and blocks from a Dask DataFrame without loading its rows.
+
+    Parameters
+    ----------
+    formula : str
+        lme4-style formula (see :func:`hipkit.lmm`).
+    ddf : dask.dataframe.DataFrame
+        The data, in any number of partitions; a participant's rows may be in several.
+    progress : bool, default False
+        Show Dask's progress bar (local schedulers) while the blocks are computed.
+
+    Returns
+    -------
+    design : Design
+        With the distinct predictor rows in place of the row-level arrays (``n_obs`` set).
+    blocks : Blocks
+    distinct : pandas.DataFrame
+        The distinct predictor rows (what the designs were built on).
+    """
+    import dask
+    import patsy
+
+    parsed = parse_formula(formula)
+    meta = ddf._meta
+    if parsed.group not in meta.columns:
+        raise ModelSpecError(f"grouping column {parsed.group!r} is not in the data")
+    if parsed.response not in meta.columns:
+        raise ModelSpecError(f"response column {parsed.response!r} is not in the data")
+    if not pd.api.types.is_numeric_dtype(meta[parsed.response]):
+        raise ModelSpecError(f"response {parsed.response!r} must be numeric")
+    text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
+    if _STATEFUL.search(text):
+        raise ModelSpecError(
+            "transforms that depend on the whole column (center, standardize, splines) are not supported for "
+            "Dask data: add the transformed column to the data first"
+        )
+    used = _variables(meta, parsed)
+    predictors = [c for c in used if c not in (parsed.group, parsed.response)]
+    sub = ddf[used]
+    if not predictors:  # intercept-only on both sides: one design row for everyone
+        sub = sub.assign(__one=0)
+        used, predictors = [*used, "__one"], ["__one"]
+    distinct = sub.dropna()[predictors].drop_duplicates().compute()
+    dtypes = {
+        c: pd.CategoricalDtype(sorted(distinct[c].astype(str).unique()))
+        for c in predictors
+        if not (pd.api.types.is_numeric_dtype(distinct[c]) or pd.api.types.is_bool_dtype(distinct[c]))
+    }
+    distinct = _categorise(distinct.astype({c: str for c in dtypes}), dtypes)
+    distinct = distinct.sort_values(predictors).reset_index(drop=True)
+    try:
+        x_df = patsy.dmatrix(parsed.fixed, distinct, NA_action="raise", return_type="dataframe")
+    except patsy.PatsyError as exc:
+        raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
+    z_parts, z_names, term_blocks, pattern = random_parts(parsed, distinct)
+    X_u = as_float(x_df)
+    Z_u = as_float(pd.concat(z_parts, axis=1))
+    keys = pd.MultiIndex.from_frame(distinct[predictors])
+    p, q = X_u.shape[1], Z_u.shape[1]
+
+    def as_text(pdf):
+        return pdf.astype({c: str for c in dtypes}) if dtypes else pdf
+
+    partial = [
+        dask.delayed(_partition_sums)(
+            dask.delayed(as_text)(part), used, predictors, parsed.response, parsed.group, dtypes, keys, X_u, Z_u
+        )
+        for part in sub.to_delayed()
+    ]
+    while len(partial) > 1:  # pairwise combination on the workers
+        partial = [
+            dask.delayed(_combine)(partial[i], partial[i + 1]) if i + 1 < len(partial) else partial[i]
+            for i in range(0, len(partial), 2)
+        ]
+    if progress:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            ((table, tot),) = dask.compute(partial[0])
+    else:
+        ((table, tot),) = dask.compute(partial[0])
+    if tot["n"] == 0:
+        raise ModelSpecError("no complete rows: every row misses a value of a model variable")
+    table = table.sort_index()
+    G = len(table)
+    values = table.to_numpy(dtype=float)
+    ZtZ = values[:, : q * q].reshape(G, q, q)
+    ZtX = values[:, q * q : q * q + q * p].reshape(G, q, p)
+    Zty = values[:, q * q + q * p :].reshape(G, q)
+    blocks = Blocks(
+        ZtZ=ZtZ,
+        ZtX=ZtX,
+        Zty=Zty,
+        XtX=tot["XtX"],
+        Xty=tot["Xty"],
+        yty=float(tot["yty"]),
+        n=int(tot["n"]),
+        Xsum=tot["Xsum"],
+    )
+    design = Design(
+        parsed=parsed,
+        y=np.empty(0),
+        X=X_u,
+        Z=Z_u,
+        group=np.empty(0, dtype=np.int64),
+        group_labels=np.asarray(table.index),
+        x_names=[r_term_name(c) for c in x_df.columns],
+        z_names=z_names,
+        pattern=pattern,
+        term_blocks=term_blocks,
+        x_design_info=x_df.design_info,
+        rows_used=distinct.index,
+        n_dropped=int(tot["n_dropped"]),
+        x_terms={name: list(range(sl.start, sl.stop)) for name, sl in x_df.design_info.term_name_slices.items()},
+        n_obs=int(tot["n"]),
+    )
+    _check_blocks(design, blocks)
+    return design, blocks, distinct
+
+
+def _check_blocks(d: Design, b: Blocks) -> None:
+    """The identifiability checks of the in-memory path, on the blocks."""
+    eig = np.linalg.eigvalsh(b.XtX)
+    if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
+        raise IdentifiabilityError(
+            f"the fixed-effects design is rank deficient ({', '.join(d.x_names)}); some combinations of factor "
+            "levels are empty or columns are collinear; simplify the fixed part"
+        )
+    if "(Intercept)" in d.z_names and d.q > 1:
+        i0 = d.z_names.index("(Intercept)")
+        for j, name in enumerate(d.z_names):
+            if j == i0:
+                continue
+            spread = b.ZtZ[:, i0, i0] * b.ZtZ[:, j, j] - b.ZtZ[:, i0, j] ** 2
+            if not np.any(spread > 1e-9 * np.maximum(b.ZtZ[:, i0, i0] * b.ZtZ[:, j, j], 1e-300)):
+                raise IdentifiabilityError(
+                    f"the random slope of {name!r} cannot be identified: no participant has two different values "
+                    f"of it (one visit each?); drop '{name}' from the random part, e.g. (1 | {d.parsed.group})"
+                )
+    if b.n <= d.n_groups:
+        raise IdentifiabilityError(
+            f"{b.n} observations for {d.n_groups} participants: with one observation each, the random intercept "
+            "cannot be told apart from the residual; use an ordinary regression"
+        )
