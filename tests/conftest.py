@@ -90,3 +90,14 @@ def notebook_results(executed):
         return run.results
 
     return _get
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real distributed.LocalCluster with two single-threaded worker processes (no mocks)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -20,12 +20,8 @@ FORMULA = "pain ~ week * group + (1 + week | pid)"
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+def client(dask_client):
+    return dask_client
 
 
 def _cohort(n=400, seed=5, missing=0.05):

@@ -96,6 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
+    c.add_argument(
+        "--out-of-core",
+        action="store_true",
+        help="for CSV exports larger than memory: split by participant, clean the parts on Dask; --out is a "
+        "folder (data/*.parquet, quarantine.csv, log.json)",
+    )
+    c.add_argument("--partitions", type=int, default=None, help="participant buckets for --out-of-core")
+    c.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="for --out-of-core: a Dask scheduler address, or 'serial' (default: a LocalCluster)",
+    )
     c.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     f = sub.add_parser(
@@ -190,9 +203,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
+    from .clean.outofcore import clean_out_of_core
+
+    if not args.out or Path(args.out).suffix:
+        raise HipkitError("--out-of-core writes a folder: give --out FOLDER (no file extension)")
+    res = clean_out_of_core(
+        args.raw,
+        args.out,
+        partitions=args.partitions,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+        salt=Path(args.salt_file) if args.salt_file else None,
+        mapping=args.mapping,
+        schedule=args.schedule,
+        window_days=args.window,
+        deidentify=args.deidentify,
+        measures=args.measures,
+    )
+    rows = res.log["rows"]
+    if not args.quiet:
+        print("hipkit clean (out of core)")
+        print(
+            f"  records in: {rows['in']:,}  clean: {rows['clean']:,}  quarantined: {rows['quarantined']:,}  "
+            f"duplicates removed: {rows['duplicates_removed']:,}  participants: {rows['participants']:,}"
+        )
+        print(
+            f"  wrote {res.data_path}/ ({res.log['settings']['out_of_core']['partitions']} parts), "
+            f"{res.out_dir / 'quarantine.csv'}, {res.out_dir / 'log.json'}"
+        )
+    return EXIT_OK
+
+
 def _cmd_clean(args: argparse.Namespace) -> int:
     from .clean import clean
 
+    if args.out_of_core:
+        return _cmd_clean_out_of_core(args)
     first = Path(args.raw[0])
     out = Path(args.out) if args.out else Path(f"{first.stem}_clean.csv")
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name

@@ -112,6 +112,20 @@ def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
     return "."
 
 
+def records_with_lines(reader):
+    """Yield ``(first physical line, record)`` from a ``csv.reader``; a ``csv.Error`` is yielded, not raised."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            rec = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, exc
+            continue
+        yield start, rec
+
+
 def _read_csv_text(text: str, name: str, delimiter: str, progress: bool) -> tuple[pd.DataFrame, list]:
     """Parse CSV text into string columns; fall back to the csv module for ragged lines."""
     from tqdm.auto import tqdm
@@ -150,14 +164,9 @@ def _read_csv_text(text: str, name: str, delimiter: str, progress: bool) -> tupl
         raise UnreadableFileError(f"{name}: cannot parse the header line ({exc})") from None
     width = len(header)
     line_of_row: list[int] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            bad.append((start, f"unparseable record ({exc})"))
+    for start, rec in records_with_lines(reader):
+        if isinstance(rec, csv.Error):
+            bad.append((start, f"unparseable record ({rec})"))
             continue
         if len(rec) > width and any(x.strip() for x in rec[width:]):
             bad.append((start, delimiter.join(rec)))
