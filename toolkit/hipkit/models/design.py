@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
-from .formula import ParsedFormula, as_float, parse_formula, r_term_name, random_design
+from .formula import STATEFUL, ParsedFormula, as_float, dmatrix_cached, parse_formula, r_term_name, random_design
 
 __all__ = ["Design", "build_design"]
 
@@ -95,7 +95,6 @@ def _variables(data: pd.DataFrame, parsed: ParsedFormula) -> list[str]:
 
 
 def _mentions(code: str, col: str) -> bool:
-    import re
 
     return re.search(r"(?<![A-Za-z0-9_.])" + re.escape(col) + r"(?![A-Za-z0-9_.])", code) is not None
 
@@ -126,8 +125,7 @@ def random_parts(parsed: ParsedFormula, frame: pd.DataFrame):
     return z_parts, z_names, term_blocks, pattern
 
 
-# patsy transforms whose value depends on the whole column: the design must see every row.
-_STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te|Q)\s*\(")
+_STATEFUL = STATEFUL
 
 
 def build_design(formula: str, data: pd.DataFrame) -> Design:
@@ -181,7 +179,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
                 parsed.response + " ~ " + parsed.fixed, frame, NA_action="raise", return_type="dataframe"
             )
         else:
-            x_df = patsy.dmatrix(parsed.fixed, design_frame, NA_action="raise", return_type="dataframe")
+            x_df = dmatrix_cached(parsed.fixed, design_frame)
             y_df = frame[[parsed.response]]
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None

@@ -182,12 +182,50 @@ def _split_top(text: str, sep: str) -> list[str]:
     return out
 
 
+# patsy transforms whose value depends on the whole column: the design must see every row.
+STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te|Q)\s*\(")
+_INFO_CACHE: dict = {}
+
+
+def dmatrix_cached(formula: str, data: pd.DataFrame):
+    """``patsy.dmatrix`` that reuses the design information of an earlier call on the same columns.
+
+    Parsing the formula and inspecting the factors is most of patsy's cost on small frames (the
+    distinct predictor rows, or the many small cohorts of a power simulation). The information is
+    reused only when the columns, their types and every categorical column's set of levels are the
+    same, and never for transforms that learn from the data (``center``, splines).
+    """
+    import patsy
+
+    if len(data) > 5000 or STATEFUL.search(formula):
+        return patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
+    key = (
+        formula,
+        tuple(
+            (
+                c,
+                str(data[c].dtype),
+                None if pd.api.types.is_numeric_dtype(data[c]) else tuple(sorted(map(str, data[c].unique()))),
+            )
+            for c in data.columns
+        ),
+    )
+    info = _INFO_CACHE.get(key)
+    if info is None:
+        out = patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
+        if len(_INFO_CACHE) > 256:
+            _INFO_CACHE.clear()
+        _INFO_CACHE[key] = out.design_info
+        return out
+    return patsy.build_design_matrices([info], data, NA_action="raise", return_type="dataframe")[0]
+
+
 def random_design(expr: str, data: pd.DataFrame):
     """Build the random-effects design of one term with patsy (columns named R-style)."""
     import patsy
 
     try:
-        z = patsy.dmatrix(expr, data, NA_action="raise", return_type="dataframe")
+        z = dmatrix_cached(expr, data)
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"random term '{expr}': {str(exc).splitlines()[0]}") from None
     z.columns = [r_term_name(c) for c in z.columns]
