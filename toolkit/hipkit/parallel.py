@@ -37,9 +37,14 @@ def dask_client(scheduler=None):
         yield scheduler
         return
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
-        )
+        import warnings
+
+        with warnings.catch_warnings():
+            # "Port 8787 is already in use": another cluster holds the default HTTP port; harmless here
+            warnings.simplefilter("ignore", UserWarning)
+            cluster = LocalCluster(
+                n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+            )
         client = Client(cluster)
         try:
             yield client
