@@ -289,6 +289,21 @@ def _child(argv: list[str]) -> int:
                 f"{a}: {r}": int(n)
                 for (a, r), n in res.quarantine.groupby(["action", "reason"]).size().items()
             }
+        elif mode == "out_of_core":
+            import tempfile
+            import warnings
+
+            from hipkit.clean.outofcore import clean_out_of_core
+
+            warnings.simplefilter("ignore")
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                res = clean_out_of_core(argv[1], Path(tmp) / "out", partitions=int(argv[2]), scheduler="serial",
+                                        progress=False)
+                out["seconds"] = time.perf_counter() - t0
+            out["rows"] = res.log["rows"]
+            out["rows"].pop("duplicate_lines", None)
+            out["rows"].pop("combined_lines", None)
         else:
             raise SystemExit(f"unknown child mode {mode!r}")
     except Exception as exc:  # noqa: BLE001 - reported to the parent verbatim
@@ -424,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="after the measured runs, run clean once more under a profiler")
     ap.add_argument("--no-bench", action="store_true",
                     help="with --profile: skip the measured runs")
+    ap.add_argument("--out-of-core", type=int, metavar="PARTITIONS", default=0,
+                    help="also clean out of core (serially, in one process) with this many participant buckets")
     args = ap.parse_args(argv)
     if args.rows < 8:
         ap.error("--rows must be at least 8")
@@ -490,6 +507,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{os.getloadavg()[0]:.2f}"
               + ("  WARNING: other processes were competing for the CPUs; timings are inflated"
                  if load > 0.5 * (os.cpu_count() or 1) else ""))
+
+    if args.out_of_core:
+        print(f"\nrunning: out-of-core clean, {args.out_of_core} buckets, one process ...", flush=True)
+        ch = run_child("out_of_core", str(path), str(args.out_of_core))
+        if ch.failed:
+            _die("out-of-core clean", ch)
+            return 1
+        r = ch.payload["rows"]
+        print(f"  out of core: {ch.payload['seconds']:.1f} s, peak RSS {ch.mib:,.0f} MiB; rows in {r['in']:,} = "
+              f"clean {r['clean']:,} + quarantined {r['quarantined']:,} + duplicates {r['duplicates_removed']:,}: "
+              f"{r['invariant_holds']}")
 
     if args.profile:
         dest = DATA_DIR / f"profile_{args.rows}_{args.profile}.txt"
