@@ -74,3 +74,11 @@ def test_fit_is_the_same_with_and_without_pattern_compression(monkeypatch):
     np.testing.assert_allclose(fast.theta, slow.theta, rtol=1e-5, atol=1e-7)
     a, b = fast.tidy(), slow.tidy()
     np.testing.assert_allclose(a["df"], b["df"], rtol=1e-4)
+
+
+def test_reused_design_information_respects_categorical_level_order():
+    data = _cohort(n=60)
+    a = data.assign(group=pd.Categorical(data["group"], categories=["HIP", "KNEE"]))
+    b = data.assign(group=pd.Categorical(data["group"], categories=["KNEE", "HIP"]))
+    assert "groupKNEE" in build_design("y ~ week * group + (1 | pid)", a).x_names
+    assert "groupHIP" in build_design("y ~ week * group + (1 | pid)", b).x_names

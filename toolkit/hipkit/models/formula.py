@@ -199,17 +199,13 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
 
     if len(data) > 5000 or STATEFUL.search(formula):
         return patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
-    key = (
-        formula,
-        tuple(
-            (
-                c,
-                str(data[c].dtype),
-                None if pd.api.types.is_numeric_dtype(data[c]) else tuple(sorted(map(str, data[c].unique()))),
-            )
-            for c in data.columns
-        ),
-    )
+
+    def levels(col):
+        if isinstance(col.dtype, pd.CategoricalDtype):  # patsy uses the categories, in their order
+            return ("categories", tuple(map(str, col.cat.categories)), bool(col.cat.ordered))
+        return None if pd.api.types.is_numeric_dtype(col) else tuple(sorted(map(str, col.unique())))
+
+    key = (formula, tuple((c, str(data[c].dtype), levels(data[c])) for c in data.columns))
     info = _INFO_CACHE.get(key)
     if info is None:
         out = patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
