@@ -82,3 +82,13 @@ def test_reused_design_information_respects_categorical_level_order():
     b = data.assign(group=pd.Categorical(data["group"], categories=["KNEE", "HIP"]))
     assert "groupKNEE" in build_design("y ~ week * group + (1 | pid)", a).x_names
     assert "groupHIP" in build_design("y ~ week * group + (1 | pid)", b).x_names
+
+
+def test_whole_column_expressions_and_numeric_factors_are_not_shortcut():
+    data = _cohort(n=120)
+    centred = build_design("y ~ I(week - week.mean()) + (1 | pid)", data)
+    np.testing.assert_allclose(centred.X[:, 1], data["week"] - data["week"].mean())
+    hipkit.lmm("y ~ C(week) + (1 | pid)", data)
+    fewer = data.loc[data["week"] != 2.0]
+    d = build_design("y ~ C(week) + (1 | pid)", fewer)  # levels from these rows, not a cached earlier fit
+    assert d.x_names == ["(Intercept)", "week4.0", "week6.0"]  # R-style names

@@ -163,7 +163,7 @@ def test_a_rate_whose_complement_is_small_is_hidden():
     )
     out = C._hide_proportion(frame, "responders", 5)
     assert out["proportion"].isna().tolist() == [True, False, True]
-    assert out["responders"].tolist() == [38, 20, "<5"]
+    assert out["responders"].tolist() == ["suppressed", 20, "<5"]
 
 
 def test_input_with_direct_identifiers_is_refused_without_deidentify(tmp_path, capsys):
@@ -287,3 +287,44 @@ def test_table_one_hides_cells_built_on_few_values_and_small_groups(tmp_path):
     pain = table.loc[table["measure"].str.startswith("Pain")].iloc[0]
     assert not pain.drop("measure").astype(str).str.contains("<5").any()
     assert set(sex.columns) >= {"sex", "HIP", "KNEE"}
+
+
+def test_deidentify_on_a_clean_table_hashes_only_the_ids(tmp_path):
+    data = simulate("ferber2011", seed=3).data
+    data.insert(1, "Name", "Someone Named")
+    path = tmp_path / "clean_named.csv"
+    data.to_csv(path, index=False)
+    with pytest.raises(InputError, match="direct identifiers"):
+        C.load_clinic_data(path, programme_weeks=[0, 3])
+    cd = C.load_clinic_data(path, programme_weeks=[0, 3], deidentify=True, salt=b"k")
+    assert "Name" not in cd.data.columns
+    assert cd.data["participant_id"].str.match(r"^P[0-9a-f]{12}$").all()
+    pd.testing.assert_series_equal(cd.data["pain_vas"], data["pain_vas"], check_names=False)
+    run = clinic_report(path, tmp_path / "r.html", programme_weeks=[0, 3], deidentify=True)
+    assert "Someone Named" not in run.html.read_text(encoding="utf-8")
+
+
+def test_totals_and_free_text_reasons_cannot_reveal_a_small_group(tmp_path):
+    raw = pd.read_csv(_raw_export(tmp_path, n_scale=0.15, identifiers=False), dtype=str)
+    knee = sorted(raw.loc[raw["Group"] == "KNEE", "Patient ID"].unique())
+    raw = raw.loc[~raw["Patient ID"].isin(knee[3:])]  # 3 KNEE patients left
+    hip = sorted(raw.loc[raw["Group"] == "HIP", "Patient ID"].unique())
+    raw = raw.loc[~(raw["Patient ID"].isin(hip[:2]) & (raw["Week"] != "0"))]
+    raw["Discharge reason"] = ""
+    raw.loc[raw["Patient ID"] == hip[0], "Discharge reason"] = "Mrs J. Smith moved to Leeds"
+    raw.to_csv(tmp_path / "small.csv", index=False)
+    cd = C.load_clinic_data(tmp_path / "small.csv")
+    flow = C.participant_flow(cd, min_cell=5)
+    assert "Mrs J. Smith moved to Leeds" not in set(flow["reason"])
+    enrolled = flow.loc[flow["stage"] == "enrolled"].set_index("group")["n"]
+    assert enrolled["KNEE"] == "<5" and enrolled["all"] == "suppressed"
+    _, sex = C.table_one(cd, ["pain_vas"], min_cell=5)
+    assert not sex["HIP"].astype(str).str.fullmatch(r"\d+").any() or not (sex["HIP"] == "<5").any()
+
+
+def test_a_responder_count_is_hidden_when_its_complement_is_small():
+    frame = pd.DataFrame(
+        {"n": [21], "responders": [18], "proportion": [18 / 21], "conf_low": [0.6], "conf_high": [0.95]}
+    )
+    out = C._hide_proportion(frame, "responders", 5)
+    assert out["responders"].iloc[0] == "suppressed" and pd.isna(out["proportion"].iloc[0])

@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
-from .formula import STATEFUL, ParsedFormula, as_float, dmatrix_cached, parse_formula, r_term_name, random_design
+from .formula import (
+    STATEFUL,
+    ParsedFormula,
+    as_float,
+    dmatrix_cached,
+    parse_formula,
+    r_term_name,
+    random_design,
+    rowwise_formula,
+)
 
 __all__ = ["Design", "build_design"]
 
@@ -164,7 +173,8 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
     response_plain = parsed.response in frame.columns and pd.api.types.is_numeric_dtype(frame[parsed.response])
     rows = None
-    if predictors and response_plain and not _STATEFUL.search(text):
+    rowwise = rowwise_formula(parsed.fixed, *(t.expr for t in parsed.random))
+    if predictors and response_plain and rowwise and not _STATEFUL.search(text):
         codes_u = frame[predictors].groupby(predictors, sort=False, observed=True).ngroup().to_numpy()
         n_unique = int(codes_u.max()) + 1 if len(codes_u) else 0
         if n_unique <= len(frame) // 2:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import IdentifiabilityError, ModelSpecError
 from .design import _STATEFUL, Design, _variables, random_parts
 from .engine import Blocks
-from .formula import as_float, parse_formula, r_term_name
+from .formula import as_float, parse_formula, r_term_name, rowwise_formula
 
 __all__ = ["is_dask_collection", "dask_design_blocks"]
 
@@ -132,10 +132,11 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
     if not pd.api.types.is_numeric_dtype(meta[parsed.response]):
         raise ModelSpecError(f"response {parsed.response!r} must be numeric")
     text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
-    if _STATEFUL.search(text):
+    if _STATEFUL.search(text) or not rowwise_formula(parsed.fixed, *(t.expr for t in parsed.random)):
         raise ModelSpecError(
-            "transforms that depend on the whole column (center, standardize, splines) are not supported for "
-            "Dask data: add the transformed column to the data first"
+            "for Dask data every term must be a column or a row-wise function of one (log, sqrt, C(...)); "
+            "transforms that look at the whole column (center, splines, I(x - x.mean())) need the transformed "
+            "column added to the data first"
         )
     used = _variables(meta, parsed)
     predictors = [c for c in used if c not in (parsed.group, parsed.response)]
@@ -144,11 +145,13 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
         sub = sub.assign(__one=0)
         used, predictors = [*used, "__one"], ["__one"]
     distinct = sub.dropna()[predictors].drop_duplicates().compute()
-    dtypes = {
-        c: pd.CategoricalDtype(sorted(distinct[c].astype(str).unique()))
-        for c in predictors
-        if not (pd.api.types.is_numeric_dtype(distinct[c]) or pd.api.types.is_bool_dtype(distinct[c]))
-    }
+    dtypes = {}
+    for c in predictors:
+        known = isinstance(meta[c].dtype, pd.CategoricalDtype) and len(meta[c].cat.categories) > 0
+        if known:  # keep the user's level order (an unknown-categories column has none in its meta)
+            dtypes[c] = pd.CategoricalDtype([str(x) for x in meta[c].cat.categories], ordered=meta[c].cat.ordered)
+        elif not (pd.api.types.is_numeric_dtype(distinct[c]) or pd.api.types.is_bool_dtype(distinct[c])):
+            dtypes[c] = pd.CategoricalDtype(sorted(distinct[c].astype(str).unique()))
     distinct = _categorise(distinct.astype({c: str for c in dtypes}), dtypes)
     distinct = distinct.sort_values(predictors).reset_index(drop=True)
     try:

@@ -182,6 +182,40 @@ def _split_top(text: str, sep: str) -> list[str]:
     return out
 
 
+# A factor whose value in a row depends on that row alone: a column, C(column, ...), or a log,
+# exponential, square root or absolute value of a column. Anything else (I(x - x.mean()), a
+# user function) may look at the whole column, so the design must then see every row.
+_ROWWISE = re.compile(
+    r"^\s*(?:[A-Za-z_][A-Za-z0-9_.]*|C\(\s*[A-Za-z_][A-Za-z0-9_.]*\s*(?:,.*)?\)"
+    r"|(?:np\.|numpy\.)?(?:log|log10|log2|log1p|exp|sqrt|abs)\(\s*[A-Za-z_][A-Za-z0-9_.]*\s*\))\s*$",
+    re.S,
+)
+
+
+def rowwise_formula(*parts: str) -> bool:
+    """Whether every factor of these patsy formula parts is computed row by row (see ``_ROWWISE``).
+
+    Examples
+    --------
+    >>> rowwise_formula("week * C(group, Treatment('KNEE'))", "1 + np.log(week)")
+    True
+    >>> rowwise_formula("I(week - week.mean())")
+    False
+    """
+    import patsy
+
+    for part in parts:
+        try:
+            desc = patsy.ModelDesc.from_formula(part)
+        except patsy.PatsyError:
+            return False
+        for term in desc.rhs_termlist:
+            for factor in term.factors:
+                if not _ROWWISE.match(factor.code):
+                    return False
+    return True
+
+
 # patsy transforms whose value depends on the whole column: the design must see every row.
 STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te|Q)\s*\(")
 _INFO_CACHE: dict = {}
@@ -197,7 +231,7 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
     """
     import patsy
 
-    if len(data) > 5000 or STATEFUL.search(formula):
+    if len(data) > 5000 or STATEFUL.search(formula) or "C(" in formula:  # C(x) takes its levels from x's values
         return patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
 
     def levels(col):

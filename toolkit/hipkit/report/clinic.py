@@ -205,7 +205,7 @@ def load_clinic_data(
         if deidentify:
             from ..clean.deidentify import hash_ids, read_salt
 
-            data = hash_ids(data, read_salt(salt))
+            data[SUBJECT] = hash_ids(data[SUBJECT], read_salt(salt))
         quarantine = pd.DataFrame(columns=["reason", "action", "column"])
         log = None
     else:
@@ -409,7 +409,12 @@ def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5):
     if "sex" in baseline:
         people = baseline.drop_duplicates(SUBJECT)
         counts = people.groupby(["sex", GROUP]).size().unstack(GROUP).fillna(0).astype(int)
-        sex = suppress(counts, min_cell).reset_index()
+        shown = suppress(counts, min_cell)
+        # The group's size is in Table 1, so one hidden cell could be recovered from the others.
+        for column in counts.columns:
+            if ((counts[column] > 0) & (counts[column] < min_cell)).any():
+                shown[column] = shown[column].where(counts[column].between(1, min_cell - 1), "suppressed")
+        sex = shown.reset_index()
     return table, sex
 
 
@@ -475,7 +480,21 @@ def participant_flow(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
                     {"stage": "lost", "week": w if w >= 0 else np.nan, "group": g, "n": int(count), "reason": reason}
                 )
     flow = pd.DataFrame(rows)
+    # Free-text reasons are shown only when at least min_cell patients share them (a category, not a
+    # note about one person); the rest are pooled.
+    lost = flow["stage"] == "lost"
+    shared = flow.loc[lost & (flow["group"] == "all")].groupby("reason")["n"].sum()
+    keep = set(shared[shared >= min_cell].index) | {"not recorded"}
+    flow.loc[lost & ~flow["reason"].isin(keep), "reason"] = "other reason (free text not shown)"
+    flow = flow.groupby(["stage", "week", "group", "reason"], sort=False, dropna=False, as_index=False)["n"].sum()
+    small = (flow["n"] > 0) & (flow["n"] < min_cell)
     flow["n"] = suppress(flow["n"], min_cell)
+    # Secondary suppression: with a group's count hidden, the total would give it away.
+    key = ["stage", "week", "reason"]
+    hidden_rows = flow.loc[small & (flow["group"] != "all"), key].drop_duplicates()
+    if len(hidden_rows):
+        hit = flow[key].merge(hidden_rows.assign(_hit=True), on=key, how="left")["_hit"].fillna(False).to_numpy()
+        flow.loc[hit & (flow["group"] == "all").to_numpy() & ~small.to_numpy(), "n"] = "suppressed"
     return flow
 
 
@@ -777,7 +796,10 @@ def _hide_proportion(out: pd.DataFrame, count: str, min_cell: int) -> pd.DataFra
     k = out[count].astype(float)
     risky = (n < min_cell) | ((k > 0) & (k < min_cell)) | ((n - k > 0) & (n - k < min_cell))
     out.loc[risky, ["proportion", "conf_low", "conf_high"]] = np.nan
-    out[count] = out[count].astype(object).mask(risky & (k > 0) & (k < min_cell), f"<{min_cell}")
+    # With n shown, the count would give its complement away: hide it whenever the pair is risky.
+    out[count] = (
+        out[count].astype(object).mask(risky, "suppressed").mask(risky & (k > 0) & (k < min_cell), f"<{min_cell}")
+    )
     out["n"] = suppress(out["n"], min_cell)
     return out
 
@@ -805,9 +827,13 @@ def responder_rates(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
     cols = ["measure", "group", "n", "responders", "proportion", "conf_low", "conf_high", "mcid", "mcid_source"]
     if not measures:
         return pd.DataFrame(columns=cols)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = responders(cd.data, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
+    per_visit = _per_visit(cd.data, measures)  # one row per patient and visit, sides averaged
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = responders(per_visit, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
+    except HipkitError:
+        return pd.DataFrame(columns=cols)
     res = res.loc[res["n"] > 0, cols].reset_index(drop=True)
     return _hide_proportion(res, "responders", min_cell)
 
@@ -843,7 +869,18 @@ def strength_gains_vs_mdc(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame | N
     res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
     if res.empty:
         return Note("strength gains against the MDC", "no patient has strength at week 0 and at a later visit")
-    return _hide_proportion(res.reset_index(drop=True), "n_exceeding", min_cell)
+    res = _hide_proportion(res.reset_index(drop=True), "n_exceeding", min_cell)
+    # The counts are of legs; what identifies people is the number of patients behind them.
+    with_strength = cd.data.loc[cd.data[STRENGTH].notna()]
+    base = with_strength.loc[with_strength[TIME] == min(cd.programme_weeks), SUBJECT]
+    later = with_strength.loc[with_strength[TIME] > min(cd.programme_weeks), SUBJECT]
+    both = with_strength.loc[with_strength[SUBJECT].isin(set(base) & set(later))]
+    patients = both.groupby(GROUP)[SUBJECT].nunique().reindex(res["group"]).fillna(0).to_numpy()
+    few = patients < min_cell
+    res.loc[few, ["proportion", "conf_low", "conf_high"]] = np.nan
+    res["n"] = res["n"].astype(object).mask(few, f"<{min_cell} patients")
+    res["n_exceeding"] = res["n_exceeding"].astype(object).mask(few, "suppressed")
+    return res
 
 
 def _step_for(measure: str) -> float:

@@ -272,7 +272,8 @@ else:
     lines = []
     for key in ("unit_conversions", "units_assumed", "visit_labels", "categories", "missing_tokens", "derivations"):
         if counts.get(key):
-            lines.append(f"- {key.replace('_', ' ')}: " + "; ".join(f"{k}: {v}" for k, v in counts[key].items()))
+            shown = "; ".join(f"{k}: {C.suppress(v, min_cell)}" for k, v in counts[key].items())
+            lines.append(f"- {key.replace('_', ' ')}: {shown}")
     display(Markdown("\n".join(lines) or "No conversions were needed."))
     if len(cd.quarantine):
         q = cd.quarantine.groupby(["reason", "action", "column"], dropna=False).size().rename("count").reset_index()
