@@ -3,13 +3,15 @@
 SIMULATED cohorts (random intercept and slope, 4 visits at weeks 0/2/4/6, two groups, about 5% of
 visits missing) are fitted with ``pain_vas ~ visit_week * group + (1 + visit_week | participant_id)``:
 
-- hipkit: the fit, and the fit plus the Satterthwaite t table (``tidy()``);
+- hipkit: the fit, and the fit plus the Satterthwaite t table (``tidy()``); best of 5;
 - lme4 through ``Rscript`` (when R with lme4 and lmerTest is installed): ``lmer`` alone, and
-  lmerTest's ``lmer`` + Satterthwaite ``summary``; timed inside R, data reading excluded;
+  lmerTest's ``lmer`` + Satterthwaite ``summary``; timed inside R, data reading excluded; best of 3
+  below 300,000 rows, one fit above;
 - statsmodels MixedLM (REML, method="lbfgs", which reaches the REML optimum), stopped after
   ``--sm-cap`` seconds.
 
 Each engine runs in its own process, so "peak MB" is that process's peak RSS (data included).
+statsmodels is timed once (it takes minutes at the larger sizes).
 Then: 1,000 replicate fits of a 60-patient, 4-visit cohort for a power curve on a 2-worker Dask
 LocalCluster (and serially, for the ratio), and a 10,000,000-row parquet registry written to a
 temporary folder and fitted through Dask, with its time and peak memory.
@@ -44,8 +46,9 @@ suppressPackageStartupMessages({library(lme4); library(lmerTest); library(jsonli
 args <- commandArgs(trailingOnly = TRUE)
 d <- read.csv(args[1]); d$group <- factor(d$group)
 f <- pain_vas ~ visit_week * group + (1 + visit_week | participant_id)
-t_plain <- system.time(m <- lme4::lmer(f, d, REML = TRUE))[["elapsed"]]
-t_satt <- system.time({m2 <- lmerTest::lmer(f, d, REML = TRUE); s <- summary(m2)})[["elapsed"]]
+reps <- if (nrow(d) < 300000) 3 else 1  # best of 3 below 300,000 rows
+t_plain <- min(replicate(reps, system.time(m <- lme4::lmer(f, d, REML = TRUE))[["elapsed"]]))
+t_satt <- min(replicate(reps, system.time({m2 <- lmerTest::lmer(f, d, REML = TRUE); s <- summary(m2)})[["elapsed"]]))
 cat(toJSON(list(t_plain = t_plain, t_satt = t_satt, beta = as.list(fixef(m)), df = as.list(s$coefficients[, "df"])),
            digits = NA, auto_unbox = TRUE))
 """
@@ -75,13 +78,16 @@ def _hipkit_job(n: int, queue) -> None:
 
     hipkit.lmm(FORMULA, cohort(50))  # warm-up: imports, patsy
     d = cohort(n)
+    t_fit = t_all = float("inf")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        fit = hipkit.lmm(FORMULA, d)
-        t_fit = time.perf_counter() - t0
-        tidy = fit.tidy()
-        t_all = time.perf_counter() - t0
+        for _ in range(5):  # best of 5: the machine is shared
+            t0 = time.perf_counter()
+            fit = hipkit.lmm(FORMULA, d)
+            t1 = time.perf_counter()
+            tidy = fit.tidy()
+            t2 = time.perf_counter()
+            t_fit, t_all = min(t_fit, t1 - t0), min(t_all, t2 - t0)
     queue.put({"t_fit": t_fit, "t_satt": t_all, "beta": dict(zip(fit.design.x_names, fit.beta.tolist())),
                "df": dict(zip(tidy["term"], tidy["df"])), "mb": _peak_mb()})
 

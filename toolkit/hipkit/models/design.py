@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -84,6 +85,13 @@ class Design:
 
 
 def _variables(data: pd.DataFrame, parsed: ParsedFormula) -> list[str]:
+    """The data columns the formula uses (response, predictors, group), sorted."""
+    original = {str(c): c for c in data.columns}
+    return [original.get(n, n) for n in _variables_cached(parsed, tuple(original))]
+
+
+@functools.lru_cache(maxsize=256)
+def _variables_cached(parsed: ParsedFormula, columns: tuple[str, ...]) -> tuple[str, ...]:
     import patsy
 
     names: set[str] = set()
@@ -96,11 +104,11 @@ def _variables(data: pd.DataFrame, parsed: ParsedFormula) -> list[str]:
             for term in side:
                 for factor in term.factors:
                     code = factor.code
-                    for col in data.columns:
+                    for col in columns:
                         if col == code or _mentions(code, col):
                             names.add(col)
     names.add(parsed.group)
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def _mentions(code: str, col: str) -> bool:

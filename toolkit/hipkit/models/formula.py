@@ -239,7 +239,7 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
             return ("categories", tuple(map(str, col.cat.categories)), bool(col.cat.ordered))
         return None if pd.api.types.is_numeric_dtype(col) else tuple(sorted(map(str, col.unique())))
 
-    key = (formula, tuple((c, str(data[c].dtype), levels(data[c])) for c in data.columns))
+    key = (formula, tuple((c, str(col.dtype), levels(col)) for c, col in data.items()))
     info = _INFO_CACHE.get(key)
     if info is None:
         out = patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
