@@ -46,6 +46,7 @@ def dask_client(scheduler=None):
                 n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
             )
         client = Client(cluster)
+        client.run(_warm_up)  # import hipkit on every worker now, as part of starting the cluster
         try:
             yield client
         finally:
@@ -57,6 +58,12 @@ def dask_client(scheduler=None):
         yield client
     finally:
         client.close()
+
+
+def _warm_up() -> None:
+    """Import what replicates need (numpy, pandas, patsy, scipy, hipkit) once per worker process."""
+    import hipkit.models  # noqa: F401
+    import hipkit.power  # noqa: F401
 
 
 def _run_chunk(fn: Callable, chunk: Sequence[tuple]) -> list:
@@ -115,7 +122,8 @@ def run_replicates(
 
         with dask_client(scheduler) as client:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
-            size = max(1, min(50, len(tasks) // (8 * workers) or 1))
+            # Small chunks: cheap to schedule (a few ms each) and no worker idles long at the end.
+            size = max(1, min(10, len(tasks) // (8 * workers) or 1))
             chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
             call = partial(fn, *shared) if shared else fn
             if shared:
