@@ -11,7 +11,6 @@ import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
 from .formula import (
-    STATEFUL,
     ParsedFormula,
     as_float,
     dmatrix_cached,
@@ -142,9 +141,6 @@ def random_parts(parsed: ParsedFormula, frame: pd.DataFrame):
     return z_parts, z_names, term_blocks, pattern
 
 
-_STATEFUL = STATEFUL
-
-
 def build_design(formula: str, data: pd.DataFrame) -> Design:
     """Parse ``formula`` and build the model arrays from ``data`` (rows with missing values dropped).
 
@@ -178,11 +174,10 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     # clinic cohort has a few dozen combinations however many rows. Transforms whose result depends
     # on the whole column (centring, splines) need every row, and so does a transformed response.
     predictors = [c for c in used if c not in (parsed.group, parsed.response)]
-    text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
     response_plain = parsed.response in frame.columns and pd.api.types.is_numeric_dtype(frame[parsed.response])
     rows = None
     rowwise = rowwise_formula(parsed.fixed, *(t.expr for t in parsed.random))
-    if predictors and response_plain and rowwise and not _STATEFUL.search(text):
+    if predictors and response_plain and rowwise:
         codes_u = frame[predictors].groupby(predictors, sort=False, observed=True).ngroup().to_numpy()
         n_unique = int(codes_u.max()) + 1 if len(codes_u) else 0
         if n_unique <= len(frame) // 2:

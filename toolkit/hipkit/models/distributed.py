@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
-from .design import _STATEFUL, Design, _variables, random_parts
+from .design import Design, _variables, random_parts
 from .engine import Blocks
 from .formula import as_float, parse_formula, r_term_name, rowwise_formula
 
@@ -48,8 +48,6 @@ def _partition_sums(pdf: pd.DataFrame, used, predictors, response, group, dtypes
     complete = pdf.notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
     pdf = _categorise(pdf.loc[complete], dtypes)
-    if len(pdf) == 0:
-        return pd.DataFrame(columns=range(q * q + q * p + q), dtype=float), _totals(p, 0, n_dropped)
     rows = keys.get_indexer(pd.MultiIndex.from_frame(pdf[predictors]))
     if (rows < 0).any():  # pragma: no cover - the distinct rows come from the same data
         raise ModelSpecError("a partition has predictor values not seen when the design was built")
@@ -76,17 +74,6 @@ def _partition_sums(pdf: pd.DataFrame, used, predictors, response, group, dtypes
         "Xsum": X.sum(axis=0),
     }
     return table, tot
-
-
-def _totals(p, n, n_dropped):
-    return {
-        "XtX": np.zeros((p, p)),
-        "Xty": np.zeros(p),
-        "yty": 0.0,
-        "n": n,
-        "n_dropped": n_dropped,
-        "Xsum": np.zeros(p),
-    }
 
 
 def _combine(a, b):
@@ -131,8 +118,7 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
         raise ModelSpecError(f"response column {parsed.response!r} is not in the data")
     if not pd.api.types.is_numeric_dtype(meta[parsed.response]):
         raise ModelSpecError(f"response {parsed.response!r} must be numeric")
-    text = parsed.fixed + " " + " ".join(t.expr for t in parsed.random)
-    if _STATEFUL.search(text) or not rowwise_formula(parsed.fixed, *(t.expr for t in parsed.random)):
+    if not rowwise_formula(parsed.fixed, *(t.expr for t in parsed.random)):
         raise ModelSpecError(
             "for Dask data every term must be a column or a row-wise function of one (log, sqrt, C(...)); "
             "transforms that look at the whole column (center, splines, I(x - x.mean())) need the transformed "

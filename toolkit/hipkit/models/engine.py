@@ -299,31 +299,11 @@ def criterion(logdet_L: float, logdet_RX: float, pwrss: float, n: int, p: int, r
     return logdet_L + n * (1.0 + np.log(2.0 * np.pi * pwrss / n))
 
 
-def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) -> Evaluation:
-    """Solve the penalised least-squares problem at ``theta`` (see the module docstring)."""
-    q, p = blocks.q, blocks.p
-    lam = lambda_matrix(theta, pattern, q)
+def _per_participant(lam: np.ndarray, blocks: Blocks):
+    """Per-participant factors L_i, R_ZX,i, c_u,i and their sums M_sub, rhs_sub, log|L|^2."""
+    q = blocks.q
     if q <= 2:
-        L, RZX, cu, M_sub, rhs_sub, logdet_L = (_factor_q1 if q == 1 else _factor_q2)(lam, blocks)
-        M = blocks.XtX - M_sub
-        LX = np.linalg.cholesky(M)
-        cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
-        beta = np.linalg.solve(LX.T, cbeta)
-        pwrss = max(blocks.yty - float(np.einsum("gq,gq->", cu, cu)) - float(cbeta @ cbeta), 1e-300)
-        return Evaluation(
-            theta=np.asarray(theta, dtype=float),
-            Lambda=lam,
-            L=L,
-            RZX=RZX,
-            cu=cu,
-            LX=LX,
-            beta=beta,
-            pwrss=pwrss,
-            logdet_L=logdet_L,
-            logdet_RX=2.0 * float(np.log(np.diag(LX)).sum()),
-            n=blocks.n,
-            p=p,
-        )
+        return (_factor_q1 if q == 1 else _factor_q2)(lam, blocks)
     lt = lam.T
     A = lt @ blocks.ZtZ @ lam  # (G, q, q)
     idx = np.arange(q)
@@ -331,28 +311,29 @@ def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) 
     L = _cholesky_small(A)
     RZX = _solve_lower(L, lt @ blocks.ZtX)  # (G, q, p)
     cu = _solve_lower(L, blocks.Zty @ lam)  # (G, q): (Lambda' Zty_i) = Zty_i Lambda
-    M = blocks.XtX - np.einsum("gqi,gqj->ij", RZX, RZX)
-    LX = np.linalg.cholesky(M)
-    rhs = blocks.Xty - np.einsum("gqi,gq->i", RZX, cu)
-    cbeta = np.linalg.solve(LX, rhs)
-    beta = np.linalg.solve(LX.T, cbeta)
-    pwrss = blocks.yty - float(np.einsum("gq,gq->", cu, cu)) - float(cbeta @ cbeta)
-    pwrss = max(pwrss, 1e-300)
-    logdet_L = 2.0 * float(np.log(L[:, idx, idx]).sum())
-    logdet_RX = 2.0 * float(np.log(np.diag(LX)).sum())
+    M_sub = np.einsum("gqi,gqj->ij", RZX, RZX)
+    rhs_sub = np.einsum("gqi,gq->i", RZX, cu)
+    return L, RZX, cu, M_sub, rhs_sub, 2.0 * float(np.log(L[:, idx, idx]).sum())
+
+
+def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) -> Evaluation:
+    """Solve the penalised least-squares problem at ``theta`` (see the module docstring)."""
+    lam = lambda_matrix(theta, pattern, blocks.q)
+    L, RZX, cu, M_sub, rhs_sub, logdet_L = _per_participant(lam, blocks)
+    c = _finish(blocks, M_sub, rhs_sub, float(np.einsum("gq,gq->", cu, cu)), logdet_L)
     return Evaluation(
         theta=np.asarray(theta, dtype=float),
         Lambda=lam,
         L=L,
         RZX=RZX,
         cu=cu,
-        LX=LX,
-        beta=beta,
-        pwrss=pwrss,
-        logdet_L=logdet_L,
-        logdet_RX=logdet_RX,
+        LX=c.LX,
+        beta=np.linalg.solve(c.LX.T, c.cbeta),
+        pwrss=c.pwrss,
+        logdet_L=c.logdet_L,
+        logdet_RX=c.logdet_RX,
         n=blocks.n,
-        p=p,
+        p=blocks.p,
     )
 
 
@@ -418,8 +399,13 @@ def core(theta: np.ndarray, blocks: Blocks, pattern) -> Core:
         elif q <= 2:
             M_sub, rhs_sub, cucu, logdet_L = (_deviance_q1 if q == 1 else _deviance_q2)(lam, blocks)
         else:
-            ev = evaluate(theta, blocks, pattern)
-            return Core(ev.LX, ev.LX.T @ ev.beta, ev.pwrss, ev.logdet_L, ev.logdet_RX)
+            _, _, cu, M_sub, rhs_sub, logdet_L = _per_participant(lam, blocks)
+            cucu = float(np.einsum("gq,gq->", cu, cu))
+    return _finish(blocks, M_sub, rhs_sub, cucu, logdet_L)
+
+
+def _finish(blocks: Blocks, M_sub: np.ndarray, rhs_sub: np.ndarray, cucu: float, logdet_L: float) -> Core:
+    """R_X, c_beta and r^2 from the sums over participants (lme4's eqs. for the fixed effects)."""
     LX = np.linalg.cholesky(blocks.XtX - M_sub)
     cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
     pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)

@@ -216,8 +216,6 @@ def rowwise_formula(*parts: str) -> bool:
     return True
 
 
-# patsy transforms whose value depends on the whole column: the design must see every row.
-STATEFUL = re.compile(r"\b(center|standardize|scale|bs|cr|cc|te|Q)\s*\(")
 _INFO_CACHE: dict = {}
 
 
@@ -227,11 +225,13 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
     Parsing the formula and inspecting the factors is most of patsy's cost on small frames (the
     distinct predictor rows, or the many small cohorts of a power simulation). The information is
     reused only when the columns, their types and every categorical column's set of levels are the
-    same, and never for transforms that learn from the data (``center``, splines).
+    same, and only for factors computed row by row (:func:`rowwise_formula`), never for transforms that
+    learn from the data (``center``, splines, ``I(x - x.mean())``).
     """
     import patsy
 
-    if len(data) > 5000 or STATEFUL.search(formula) or "C(" in formula:  # C(x) takes its levels from x's values
+    # Reuse is safe only for row-wise factors, and not for C(x), which takes its levels from x's values.
+    if len(data) > 5000 or "C(" in formula or not rowwise_formula(formula):
         return patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
 
     def levels(col):

@@ -49,6 +49,7 @@ __all__ = [
     "with_ci",
     "display_means",
     "display_change",
+    "p_cell",
 ]
 
 SUBJECT = "participant_id"
@@ -590,10 +591,6 @@ def short_label(measure: str, unit: bool = True) -> str:
     return f"{name}, {m.unit}" if unit else name
 
 
-def _label(measure: str) -> str:
-    return short_label(measure)
-
-
 def _num(v: float) -> str:
     """A number with 2 decimals below 10 in size, else 1."""
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
@@ -724,7 +721,7 @@ def plot_trajectories(cd: ClinicData, means: pd.DataFrame, min_cell: int = 5, sp
                     right.plot(one[TIME], one[m], color=colours[g], alpha=0.35, linewidth=0.9)
                 if len(part):
                     right.plot(part["week"], part["mean"], color=colours[g], linewidth=2.5, label=f"{g} mean")
-        label = _label(m)
+        label = short_label(m)
         left.set(title=f"{label}: mean and 95% CI", xlabel="Week", xticks=cd.programme_weeks)
         right.set(title=f"{label}: {spaghetti} patients per group", xlabel="Week", xticks=cd.programme_weeks)
         for ax in (left, right):
@@ -1158,6 +1155,17 @@ def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | di
     return shown.to_html(index=False, border=0, classes="hipkit-table", escape=True)
 
 
+def p_cell(p: float) -> str:
+    """A p value for a table cell: ``"<0.001"``, three decimals, or empty when missing.
+
+    Examples
+    --------
+    >>> p_cell(0.0002), p_cell(0.04567), p_cell(float("nan"))
+    ('<0.001', '0.046', '')
+    """
+    return "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def _readable(frame: pd.DataFrame, value: str, columns: tuple[str, str, str], signed: bool) -> pd.DataFrame:
     """Measure, group, week and n, then ``value`` as ``"est (low to high)"`` from three columns."""
     return pd.DataFrame(
@@ -1199,5 +1207,5 @@ def display_change(change: pd.DataFrame) -> pd.DataFrame:
     """
     out = _readable(change, "Change from week 0 (95% CI)", ("mean_change", "conf_low", "conf_high"), signed=True)
     out["Hedges' g"] = change["hedges_g"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    out["p"] = change["p_value"].map(lambda p: "" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}"))
+    out["p"] = change["p_value"].map(p_cell)
     return out

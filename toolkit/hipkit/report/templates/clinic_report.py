@@ -222,7 +222,7 @@ for s in relation["sentence"]:
     display(Markdown(f"> {s}"))
 if len(relation):
     shown = relation.drop(columns=["sentence"]).assign(outcome=relation["outcome"].map(C.short_label))
-    shown["p_value"] = shown["p_value"].map(lambda p: "<0.001" if p < 0.001 else f"{p:.3f}")
+    shown["p_value"] = shown["p_value"].map(C.p_cell)
     display(HTML(C.html_table(shown, digits=3)))
 for note in relation_notes:
     display(Markdown(f"**Not estimated: {note.section}.** {note.reason}."))
