@@ -8,6 +8,8 @@ __all__ = [
     "InputError",
     "UnreadableFileError",
     "UnmappableFileError",
+    "OutputError",
+    "ArgumentError",
     "RegistryError",
     "ModelSpecError",
     "NotSupportedError",
@@ -35,6 +37,14 @@ class UnmappableFileError(InputError):
 
     The message names the columns it could not map and suggests a ``--map`` file.
     """
+
+
+class OutputError(HipkitError, OSError):
+    """An output cannot be written: it would overwrite an input, or its folder is not writable."""
+
+
+class ArgumentError(InputError, TypeError):
+    """An argument of a hipkit function has the wrong type or value; the message names it."""
 
 
 class RegistryError(InputError):

@@ -1,6 +1,18 @@
 """Reading raw exports and writing clean tables."""
 
+from .outputs import atomic_path, guard_outputs, write_bytes, write_text
 from .readers import SUPPORTED_SUFFIXES, RawTable, read_raw
-from .writers import neutralise_formulas, write_table
+from .writers import neutralise_formulas, write_csv, write_table
 
-__all__ = ["RawTable", "read_raw", "SUPPORTED_SUFFIXES", "write_table", "neutralise_formulas"]
+__all__ = [
+    "RawTable",
+    "read_raw",
+    "SUPPORTED_SUFFIXES",
+    "write_table",
+    "write_csv",
+    "neutralise_formulas",
+    "atomic_path",
+    "guard_outputs",
+    "write_text",
+    "write_bytes",
+]

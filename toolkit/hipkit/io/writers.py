@@ -1,4 +1,9 @@
-"""Writers for clean tables: CSV (safe against spreadsheet formula injection) and Parquet."""
+"""Writers for tables: CSV (safe against spreadsheet formula injection) and Parquet, always atomic.
+
+:func:`write_csv` is the one CSV writer of hipkit: the clean table, the quarantine, ``hipkit describe``
+tables, out-of-core parts and log exports all go through it, so every text cell that a spreadsheet
+would run as a formula is neutralised wherever it is written.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from .outputs import atomic_path
 
-__all__ = ["write_table", "neutralise_formulas", "FORMULA_PREFIXES"]
+__all__ = ["write_table", "write_csv", "neutralise_formulas", "FORMULA_PREFIXES"]
 
 #: A text cell starting with one of these is executed by spreadsheet programs (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -48,17 +54,33 @@ def neutralise_formulas(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, changed
 
 
+def write_csv(df: pd.DataFrame, path: str | Path) -> int:
+    """Write ``df`` to the CSV file ``path``, atomically, with formula-like text neutralised.
+
+    Returns
+    -------
+    int
+        The number of cells neutralised (see :func:`neutralise_formulas`).
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written (one line naming it); nothing half-written is left behind.
+    """
+    safe, n = neutralise_formulas(df)
+    with atomic_path(path) as tmp:
+        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    return n
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> int:
-    """Write ``df`` to ``path`` (.csv or .parquet); return the number of neutralised formula cells."""
+    """Write ``df`` to ``path`` (.csv or .parquet), atomically; return the number of neutralised cells."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        safe, n = neutralise_formulas(df)
-        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
-        return n
+        return write_csv(df, path)
     if suffix in (".parquet", ".pq"):
-        df.to_parquet(path, index=False)
+        with atomic_path(path) as tmp:
+            df.to_parquet(tmp, index=False)
         return 0
     raise InputError(f"{path}: output must end in .csv or .parquet")
