@@ -40,6 +40,12 @@ class QuarantineReason(str, Enum):
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
     REPEATED_INSTRUMENT = "repeated_instrument"
     SCHEMA = "schema"
+    #: A CSV line that cannot be split into the header's fields (unbalanced quote, too many fields).
+    MALFORMED_LINE = "malformed_line"
+    #: A spreadsheet cell holding a formula whose value was never computed and saved.
+    FORMULA_WITHOUT_VALUE = "formula_without_value"
+    #: A value that looks like a direct identifier (name, phone, e-mail, date of birth, national id).
+    IDENTIFIER_IN_VALUE = "identifier_in_value"
 
     def __str__(self) -> str:
         return self.value
