@@ -111,7 +111,7 @@ def check_result(res, path, layout):
     r = res.log["rows"]
     assert r["in"] == r["clean"] + r["quarantined"] + r["duplicates_removed"]
     raw = read_raw(path)
-    lines = set(raw.lines.tolist()) | {ln for ln, _ in raw.bad_lines}
+    lines = set(raw.lines.tolist()) | {b.line for b in raw.bad_lines}
     clean = set(res.data["source_line"].tolist())
     quar = set(res.quarantine.loc[res.quarantine["action"] == "row_removed", "source_line"].tolist())
     dups = {int(x.rsplit(":", 1)[1]) for x in r.get("duplicate_lines", [])}

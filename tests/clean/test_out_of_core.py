@@ -72,7 +72,7 @@ def test_cli_cleans_out_of_core_into_a_folder(in_memory, tmp_path, capsys):
 
 
 def test_out_of_core_refuses_non_csv_and_a_full_output_folder(tmp_path):
-    with pytest.raises(InputError, match="only CSV"):
+    with pytest.raises(InputError, match="unsupported file type"):
         clean_out_of_core(ROOT / "datasets" / "raw" / "README.md", tmp_path / "o", scheduler="serial")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x").write_text("x")

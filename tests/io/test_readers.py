@@ -33,7 +33,7 @@ def test_line_numbers_count_the_header_as_line_one_and_skip_blank_lines(write):
 def test_lines_with_too_many_fields_are_kept_as_bad_lines_not_dropped(write):
     t = read_raw(write("d.csv", "id,vas\nP1,5\nP2,6,7\nP3,8\n"))
     assert t.data["id"].tolist() == ["P1", "P3"]
-    assert [ln for ln, _ in t.bad_lines] == [3]
+    assert [b.line for b in t.bad_lines] == [3]
     assert t.info["rows_read"] == 3
 
 
@@ -57,7 +57,7 @@ def test_missing_file_and_unknown_suffix(tmp_path):
 
 
 def test_corrupt_excel_is_one_line_error(write):
-    with pytest.raises(UnreadableFileError, match="cannot read as excel"):
+    with pytest.raises(UnreadableFileError, match=r"x\.xlsx: .*(corrupt|cannot read)"):
         read_raw(write("x.xlsx", b"PK\x03\x04not really a zip"))
 
 

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HipkitError
+from .io.outputs import guard_outputs, write_text
+from .io.writers import write_csv
 
 __all__ = ["main"]
 
@@ -95,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         "--salt-file", metavar="FILE", help="salt for --deidentify (kept secret; default $HIPKIT_SALT or random)"
     )
     c.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
+    c.add_argument(
+        "--sheet",
+        dest="sheets",
+        action="append",
+        metavar="NAME",
+        help="for Excel workbooks: read only this sheet (repeat for several; default: every sheet holding data)",
+    )
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
     c.add_argument(
         "--out-of-core",
@@ -208,6 +217,7 @@ def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
 
     if not args.out or Path(args.out).suffix:
         raise HipkitError("--out-of-core writes a folder: give --out FOLDER (no file extension)")
+    guard_outputs([args.out], args.raw)
     res = clean_out_of_core(
         args.raw,
         args.out,
@@ -220,6 +230,7 @@ def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
         window_days=args.window,
         deidentify=args.deidentify,
         measures=args.measures,
+        sheets=args.sheets,
     )
     rows = res.log["rows"]
     if not args.quiet:
@@ -250,6 +261,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         raise HipkitError(f"--out {out}: must end in .csv or .parquet")
     if quarantine.suffix.lower() != ".csv":
         raise HipkitError(f"--quarantine {quarantine}: must end in .csv")
+    if log.suffix.lower() != ".json":
+        raise HipkitError(f"--log {log}: must end in .json")
+    guard_outputs([out, quarantine, log], args.raw)
     progress = None if not args.no_progress else False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the summary below reports the same facts
@@ -262,8 +276,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
             salt=Path(args.salt_file) if args.salt_file else None,
             measures=args.measures,
             progress=progress,
+            sheets=args.sheets,
         )
-    result.write(out, quarantine, log)
+    result.write(out, quarantine, log, inputs=args.raw)
     if not args.quiet:
         print(result.summary())
         print(f"  wrote {out}, {quarantine}, {log}")
@@ -271,21 +286,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _read_table(path: str):
-    import pandas as pd
+    from .io import read_clean_table
 
-    from .errors import UnreadableFileError
-
-    p = Path(path)
-    if not p.exists():
-        raise UnreadableFileError(f"{p}: no such file")
-    try:
-        if p.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(p)
-        if p.suffix.lower() == ".csv":
-            return pd.read_csv(p)
-    except Exception as exc:  # noqa: BLE001 - one line, whatever the parser says
-        raise UnreadableFileError(f"{p}: cannot read ({str(exc).splitlines()[0]})") from None
-    raise UnreadableFileError(f"{p}: --data must be a .csv or .parquet file")
+    return read_clean_table(path)
 
 
 def _read_dask(pattern: str):
@@ -316,6 +319,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from .models import lmm
 
     glob_pattern = any(ch in args.data for ch in "*?[")
+    if args.json_out:
+        import glob
+
+        guard_outputs([args.json_out], glob.glob(args.data) if glob_pattern else [args.data])
     if args.scheduler and not glob_pattern:
         raise HipkitError("--scheduler goes with a --data glob such as 'registry/*.parquet'")
     data = _read_dask(args.data) if glob_pattern else _read_table(args.data)
@@ -331,8 +338,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(fit.summary())
     if args.json_out:
-        Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_out).write_text(json.dumps(fit.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_text(args.json_out, json.dumps(fit.to_dict(), indent=2) + "\n")
         if not args.quiet:
             print(f"\nwrote {args.json_out}")
     return EXIT_OK
@@ -341,6 +347,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 def _cmd_describe(args: argparse.Namespace) -> int:
     from .stats import describe, table1
 
+    guard_outputs([args.out], [args.data])
     data = _read_table(args.data)
     by = [b for b in args.by if b in data.columns]
     with warnings.catch_warnings():
@@ -348,7 +355,7 @@ def _cmd_describe(args: argparse.Namespace) -> int:
         table = (table1 if args.wide else describe)(data, measures=args.measures, by=by)
     print(table.to_string(index=False))
     if args.out:
-        table.to_csv(args.out, index=False)
+        write_csv(table, args.out)
     return EXIT_OK
 
 

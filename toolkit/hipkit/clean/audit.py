@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,7 +12,7 @@ import pandas as pd
 
 from .._glossary import QUARANTINE_COLUMNS, QuarantineReason
 
-__all__ = ["Quarantine", "AuditLog"]
+__all__ = ["Quarantine", "AuditLog", "participant_ids"]
 
 
 class Quarantine:
@@ -94,9 +96,27 @@ class Quarantine:
         return q[QUARANTINE_COLUMNS]
 
 
+_ID_MARK = "\x1f"
+_ID = re.compile(f"{_ID_MARK}id{_ID_MARK}(.*?){_ID_MARK}", re.DOTALL)
+
+
+def participant_ids(ids: Iterable, limit: int = 5) -> str:
+    """Participant ids for a log message, marked so that :meth:`AuditLog.to_dict` can hash them.
+
+    With ``--deidentify`` the log shows the salted codes the clean table uses, never a raw id.
+    """
+    ids = list(ids)
+    shown = ", ".join(f"{_ID_MARK}id{_ID_MARK}{v}{_ID_MARK}" for v in ids[:limit])
+    return shown + (" ..." if len(ids) > limit else "")
+
+
 @dataclass
 class AuditLog:
-    """Counts of every step of a cleaning run, written as JSON (no timestamps: re-runs match)."""
+    """Counts of every step of a cleaning run, written as JSON (no timestamps: re-runs match).
+
+    Participant ids in messages are written with :func:`participant_ids`; ``id_display`` (set by a
+    de-identifying run) turns each into its salted code when the log is rendered.
+    """
 
     inputs: list = field(default_factory=list)
     steps: list = field(default_factory=list)
@@ -104,6 +124,7 @@ class AuditLog:
     warnings: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     rows: dict = field(default_factory=dict)
+    id_display: Callable[[str], str] | None = None
 
     def count(self, step: str, key: str, n: int) -> None:
         """Add ``n`` to the counter ``key`` of ``step`` (zero counts are not recorded)."""
@@ -118,6 +139,11 @@ class AuditLog:
         """Record a data-quality warning (also raised as a DataQualityWarning by the pipeline)."""
         self.warnings.append(message)
 
+    def render(self, text: str) -> str:
+        """``text`` with its marked participant ids shown raw, or as codes in a de-identifying run."""
+        show = self.id_display or (lambda v: v)
+        return _ID.sub(lambda m: show(m.group(1)), text)
+
     def to_dict(self) -> dict:
         """The log as plain JSON-serialisable data."""
         from .. import __version__
@@ -129,5 +155,5 @@ class AuditLog:
             "rows": self.rows,
             "counts": {k: dict(sorted(v.items())) for k, v in sorted(self.counters.items())},
             "steps": self.steps,
-            "warnings": self.warnings,
+            "warnings": [self.render(w) for w in self.warnings],
         }

@@ -48,7 +48,23 @@ _LIMB_WORDS = {
     "asymptomatic": "uninvolved",
     "healthy": "uninvolved",
 }
-_TOKEN_WEEK = [re.compile(r"^(?:wk|wks|week|weeks|w)(\d{1,3})$"), re.compile(r"^(\d{1,3})(?:wk|wks|week|weeks|w)$")]
+# Week numbers may have decimals: "week 2.5" is tokenised as "week 2d5" (see _label_tokens).
+_NUMBER = r"\d{1,3}(?:d\d{1,2})?"
+_TOKEN_WEEK = [
+    re.compile(rf"^(?:wk|wks|week|weeks|w)({_NUMBER})$"),
+    re.compile(rf"^({_NUMBER})(?:wk|wks|week|weeks|w)$"),
+]
+_IS_NUMBER = re.compile(rf"^{_NUMBER}$")
+_DECIMAL_IN_LABEL = re.compile(r"(\d)[.,](\d)")
+
+
+def _label_tokens(text: str) -> list[str]:
+    """Tokens of a label or header, keeping decimal numbers whole ("week 2.5" -> ["week", "2d5"])."""
+    return normalise_label(_DECIMAL_IN_LABEL.sub(r"\1d\2", str(text))).split()
+
+
+def _week_number(token: str) -> float:
+    return float(token.replace("d", "."))
 _BRACKET = re.compile(r"[\(\[]([^\)\]]*)[\)\]]")
 _REDCAP_BOOKKEEPING = re.compile(
     r"^(redcap_repeat_instrument|redcap_repeat_instance|redcap_survey_identifier|.*_complete|.*_timestamp)$"
@@ -139,8 +155,8 @@ def parse_visit_label(label: str, registry: Registry, mapping: Mapping | None = 
     --------
     >>> from hipkit import load_registry
     >>> reg = load_registry()
-    >>> [parse_visit_label(x, reg) for x in ["Baseline", "Week 2", "wk4", "6 weeks", "Visit 2"]]
-    [0.0, 2.0, 4.0, 6.0, None]
+    >>> [parse_visit_label(x, reg) for x in ["Baseline", "Week 2", "wk4", "6 weeks", "W2", "week 2.5", "Visit 2"]]
+    [0.0, 2.0, 4.0, 6.0, 2.0, 2.5, None]
     """
     text = normalise_label(label)
     text = re.sub(r"\s*arm \d+$", "", text)  # REDCap event suffix
@@ -150,11 +166,14 @@ def parse_visit_label(label: str, registry: Registry, mapping: Mapping | None = 
         return None
     if text in registry.baseline_labels:
         return 0.0
-    tokens = text.split()
-    weeks = _week_from_tokens(tokens)
-    if weeks is not None and len(tokens) <= 3:
-        return weeks[0]
-    return None
+    tokens = _label_tokens(re.sub(r"[\s_]*arm[\s_]*\d+\s*$", "", str(label).lower()))
+    found = _week_from_tokens(tokens)
+    if found is None or len(tokens) > 3:
+        return None
+    week, rest = found
+    if any(ch.isdigit() for t in rest for ch in t):
+        return None  # another number beside the week ("week 2 3"): which is it?
+    return week
 
 
 def _week_from_tokens(tokens: list[str]) -> tuple[float, list[str]] | None:
@@ -163,11 +182,11 @@ def _week_from_tokens(tokens: list[str]) -> tuple[float, list[str]] | None:
         for rx in _TOKEN_WEEK:
             m = rx.match(tok)
             if m:
-                return float(m.group(1)), tokens[:i] + tokens[i + 1 :]
-        if tok in _WEEK_WORDS and i + 1 < len(tokens) and tokens[i + 1].isdigit():
-            return float(tokens[i + 1]), tokens[:i] + tokens[i + 2 :]
-        if tok.isdigit() and i + 1 < len(tokens) and tokens[i + 1] in (_WEEK_WORDS - {"w"}):
-            return float(tok), tokens[:i] + tokens[i + 2 :]
+                return _week_number(m.group(1)), tokens[:i] + tokens[i + 1 :]
+        if tok in _WEEK_WORDS and i + 1 < len(tokens) and _IS_NUMBER.match(tokens[i + 1]):
+            return _week_number(tokens[i + 1]), tokens[:i] + tokens[i + 2 :]
+        if _IS_NUMBER.match(tok) and i + 1 < len(tokens) and tokens[i + 1] in (_WEEK_WORDS - {"w"}):
+            return _week_number(tok), tokens[:i] + tokens[i + 2 :]
     return None
 
 
@@ -236,7 +255,7 @@ def _role_from_header(raw: str, registry: Registry, redcap: bool) -> ColumnRole:
     if brackets:
         unit = brackets[-1].strip()
         rest = _BRACKET.sub(" ", raw)
-    tokens = normalise_label(rest).split()
+    tokens = _label_tokens(rest)
     visit = None
     found = _week_from_tokens(tokens)
     if found is not None:

@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from .audit import AuditLog
 
-__all__ = ["deidentify", "read_salt"]
+__all__ = ["deidentify", "read_salt", "hash_ids", "code_for"]
 
 MAX_SHIFT_DAYS = 182
 
@@ -76,6 +76,11 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
         salt="not written",
     )
     return data
+
+
+def code_for(salt: bytes, value) -> str:
+    """The salted code of one id, as :func:`deidentify` writes it."""
+    return "P" + _digest(salt, str(value)).hex()[:12]
 
 
 def hash_ids(values: pd.Series, salt: bytes) -> pd.Series:

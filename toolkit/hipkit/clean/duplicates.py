@@ -33,13 +33,14 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         One row per key.
     counts : dict
         ``duplicates_removed``, ``conflicting_records``, ``combined_records`` (records merged into
-        another), and ``duplicate_lines`` (the origins of the removed copies, first 1,000).
+        another), ``duplicate_lines`` and ``combined_lines`` (the origins, ``file:line``, of every removed
+        copy and every record merged into another: each input record stays traceable).
     """
     content = [c for c in data.columns if c not in _NOT_CONTENT and not c.endswith("__raw") and c != "__slice"]
     exact = data.duplicated(subset=content, keep="first").to_numpy()
     counts = {"duplicates_removed": int(exact.sum())}
     if exact.any():
-        removed = data.loc[exact, ["source_file", "source_line"]].head(1000)
+        removed = data.loc[exact, ["source_file", "source_line"]]
         counts["duplicate_lines"] = list(
             dict.fromkeys(f"{f}:{int(line)}" for f, line in removed.itertuples(index=False))
         )
@@ -97,7 +98,7 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         counts["combined_lines"] = list(
             dict.fromkeys(
                 f"{f}:{int(line)}"
-                for f, line in merged[["source_file", "source_line"]].head(1000).itertuples(index=False)
+                for f, line in merged[["source_file", "source_line"]].itertuples(index=False)
             )
         )
         log.count("duplicates", "complementary records combined", counts["combined_records"])

@@ -15,10 +15,15 @@ import pandas as pd
 
 from .._glossary import QuarantineReason as R
 from ..registry import Registry, normalise_label
-from .audit import AuditLog, Quarantine
+from .audit import AuditLog, Quarantine, participant_ids
 from .columns import Mapping, parse_visit_label
 
 __all__ = [
+    "normalise_ids",
+    "visit_label_text",
+    "date_order",
+    "numeric_collisions",
+    "column_decimal",
     "fill_participant_level",
     "first_of_cell",
     "parse_numbers",
@@ -26,10 +31,12 @@ __all__ = [
     "harmonise_ids",
     "assign_schedule",
     "normalise_free_text",
+    "choose_spellings",
+    "free_text_values",
+    "spelling_counts",
 ]
 
-_INLINE_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*([A-Za-z][A-Za-z /%.\-]*?)\.?\s*$")
-_AMBIGUOUS = re.compile(r"^\s*[-+]?\d{1,3}(,\d{3})+(\.\d+)?\s*$|^\s*[-+]?\d+,\d+\s*$")
+_INLINE_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)*)\s*([A-Za-z][A-Za-z /%.\-]*?)\.?\s*$")
 _FORMULA = ("=", "+", "@")
 _WS = re.compile(r"\s+")
 
@@ -63,7 +70,8 @@ def parse_distinct(raw: pd.Series, decimal: str, missing_tokens: frozenset[str])
     """:func:`parse_numbers` on the distinct cell texts; returns ``take`` and per-distinct arrays.
 
     Exports repeat the same few cell texts many times, so each distinct text is parsed once;
-    ``values[take]`` etc. give the per-cell results.
+    ``values[take]`` etc. give the per-cell results. ``decimal`` is the file's mark; each column is
+    read by its own (:func:`column_decimal`), so a column that mixes ``7.2`` and ``7,5`` reads both.
     """
     n = len(raw)
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -72,42 +80,103 @@ def parse_distinct(raw: pd.Series, decimal: str, missing_tokens: frozenset[str])
         return (np.arange(n), values, status, np.full(n, None, dtype=object), np.where(np.isnan(values), "", None))
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     u = pd.Series(np.append(np.asarray(uniques, dtype=object), ""), dtype="object")
-    values, status, unit, token = _parse_texts(u, decimal, missing_tokens)
+    values, status, unit, token = _parse_texts(u, column_decimal(u, decimal), missing_tokens)
     take = np.where(codes < 0, len(uniques), codes)
     return take, values, status, unit, token
 
 
+# Numbers as written in exports. A separator followed by 1-2 or 4+ digits can only be a decimal
+# mark (thousands groups have exactly 3 digits), whichever mark the file mostly uses; only a single
+# separator followed by exactly 3 digits ("1,500", "1.500") can be either, and is read by the
+# column's own decimal mark (else the file's) when there is one, else quarantined as ambiguous.
+_NUM_INT = re.compile(r"^[-+]?\d+$")
+_NUM_DEC = re.compile(r"^([-+]?\d*)([.,])(\d{1,2}|\d{4,})$")
+_NUM_THREE = re.compile(r"^([-+]?)(\d+)([.,])(\d{3})$")
+_NUM_GROUPED = re.compile(r"^([-+]?\d{1,3}([.,])\d{3}(?:\2\d{3})*)(?:([.,])(\d+))?$")
+_NUM_SCI = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+def column_decimal(texts: pd.Series, default: str) -> str:
+    """The decimal mark of one column from its unambiguous cells: ``"."``, ``","`` or ``"mixed"``.
+
+    A column with no unambiguous cell takes the file's mark (``default``; ``""`` when the file shows
+    none either).
+
+    Examples
+    --------
+    >>> column_decimal(pd.Series(["7.2", "7,5", "8"]), "."), column_decimal(pd.Series(["1,500"]), ".")
+    ('mixed', '.')
+    """
+    m = texts.astype("str").str.strip().str.extract(_NUM_DEC)[1]
+    marks = {x for x in m.dropna().unique() if isinstance(x, str)}
+    if marks == {".", ","}:
+        return "mixed"
+    return marks.pop() if marks else default
+
+
+def _number(text: str, decimal: str) -> tuple[float, str]:
+    """One cell's number and status (``ok``, ``ambiguous_decimal``, ``not_a_number``) under a column mark.
+
+    ``1,500`` is 1.5 in a column (or file) whose decimal mark is the comma and 1500 in one whose mark
+    is the point; where no mark is known (``""``) or both are in use (``"mixed"``) it is ambiguous and
+    never guessed.
+    """
+    if _NUM_INT.match(text):
+        return float(text), "ok"
+    m = _NUM_DEC.match(text)
+    if m:
+        return float(f"{m.group(1) or '0'}.{m.group(3)}"), "ok"
+    m = _NUM_THREE.match(text)
+    if m:
+        sign, whole, sep, frac = m.groups()
+        if len(whole) > 3 or sep == decimal:
+            return float(f"{sign}{whole}.{frac}"), "ok"  # four digits before: no thousands group
+        if decimal in (".", ","):
+            return float(f"{sign}{whole}{frac}"), "ok"  # the other mark: a thousands separator
+        return np.nan, "ambiguous_decimal"  # no mark known, or both in use
+    m = _NUM_GROUPED.match(text)
+    if m:
+        group, dec = m.group(2), m.group(3)
+        if dec is None:
+            return float(m.group(1).replace(group, "")), "ok"  # two or more groups of three: thousands
+        if dec != group:
+            return float(m.group(1).replace(group, "") + "." + m.group(4)), "ok"
+        return np.nan, "not_a_number"
+    if _NUM_SCI.match(text):
+        return float(text), "ok"
+    return np.nan, "not_a_number"
+
+
 def _parse_texts(raw: pd.Series, decimal: str, missing_tokens: frozenset[str]):
-    """:func:`parse_numbers` on distinct cell texts (the last one is the empty cell)."""
+    """:func:`parse_numbers` on distinct cell texts (the last one is the empty cell).
+
+    ``decimal`` is the column's mark (see :func:`column_decimal`): ``"."``, ``","`` or ``"mixed"``.
+    """
     n = len(raw)
     text = raw.astype("str").fillna("").str.strip()
     lower = text.str.lower()
     missing = lower.isin(missing_tokens).to_numpy() | raw.isna().to_numpy()
-    cand = text if decimal == "." else text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    values = pd.to_numeric(cand.where(~missing, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
+    values = np.full(n, np.nan)
     status = np.full(n, "ok", dtype=object)
     status[missing] = "missing"
     unit = np.full(n, None, dtype=object)
-    failed = np.isnan(values) & ~missing
-    if failed.any():
-        idx = np.flatnonzero(failed)
-        sub = text.iloc[idx]
+    texts = text.to_numpy(dtype=object)
+    for i in np.flatnonzero(~missing):
+        values[i], status[i] = _number(texts[i], decimal)
+    failed = np.flatnonzero(status == "not_a_number")
+    if len(failed):
+        sub = text.iloc[failed]
         ext = sub.str.extract(_INLINE_UNIT)
-        has = ext[0].notna().to_numpy()
-        if has.any():
-            num = ext[0].loc[has]
-            num = num.str.replace(",", ".", regex=False) if decimal == "," else num
-            parsed = pd.to_numeric(num, errors="coerce").to_numpy(dtype=float)
-            ok_idx = idx[has][~np.isnan(parsed)]
-            values[ok_idx] = parsed[~np.isnan(parsed)]
-            unit[ok_idx] = ext[1].loc[has].to_numpy(dtype=object)[~np.isnan(parsed)]
-        still = np.isnan(values[idx])
-        bad = idx[still]
-        bad_text = text.iloc[bad]
-        status[bad] = "not_a_number"
-        if decimal == ".":
-            status[bad[bad_text.str.match(_AMBIGUOUS).to_numpy()]] = "ambiguous_decimal"
-        status[bad[bad_text.str.startswith(_FORMULA).to_numpy()]] = "formula_like"
+        for j, (num, u) in zip(failed, ext.itertuples(index=False)):
+            if isinstance(num, str):
+                v, st = _number(num.strip(), decimal)
+                if st == "ok":
+                    values[j], status[j], unit[j] = v, "ok", u
+                elif st == "ambiguous_decimal":
+                    status[j] = st
+        still = failed[status[failed] == "not_a_number"]
+        formula = text.iloc[still].str.startswith(_FORMULA).to_numpy()
+        status[still[formula]] = "formula_like"
     token = np.where(missing, lower.to_numpy(dtype=object), None)
     return values, status, unit, token
 
@@ -158,6 +227,11 @@ def _measure_column(
     raw = rec[name]
     take, values_u, status_u, unit_u, token_u = parse_distinct(raw, decimal, registry.missing_tokens)
     values = values_u[take]
+    if not pd.api.types.is_numeric_dtype(raw) and column_decimal(raw.drop_duplicates(), decimal) == "mixed":
+        log.warn(
+            f"{name}: the column mixes decimal commas and points; each value was read by its own mark "
+            "(1,5 and 1.5 both as 1.5); values such as 1,500 that could be either are quarantined"
+        )
 
     def where(flags_u: np.ndarray) -> np.ndarray:
         return flags_u.astype(bool)[take]
@@ -172,7 +246,8 @@ def _measure_column(
         "not_a_number": (R.NOT_A_NUMBER, f"{name}: not a number; value set to missing"),
         "ambiguous_decimal": (
             R.AMBIGUOUS_DECIMAL,
-            f"{name}: comma in a file whose decimal mark is '.'; cannot tell 1,5 from 15 thousand",
+            f"{name}: cannot tell whether the separator is a decimal mark or a thousands separator "
+            "(1,500: 1.5 or 1500?); write the value without a thousands separator",
         ),
         "formula_like": (R.FORMULA_LIKE, f"{name}: formula-like text, not a number"),
     }
@@ -224,6 +299,56 @@ def _measure_column(
     return values
 
 
+_FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise_ids(raw: pd.Series) -> pd.Series:
+    """Participant ids as text: exactly as written, apart from case, spaces and invisible characters.
+
+    Leading zeros are part of an id (``007`` and ``7`` are two people). Compatibility forms are
+    folded (NFKC: full-width ``Ｐ０１`` is ``P01``), invisible format characters (zero-width
+    spaces, direction marks, soft hyphens) and all white space are removed, and letters are
+    upper-cased. Numeric columns (Parquet, Excel) give integer text (``1``, not ``1.0``).
+
+    Examples
+    --------
+    >>> normalise_ids(pd.Series([" p01 ", "007", "7", "P\u200b01", 3.0])).tolist()
+    ['P01', '007', '7', 'P01', '3']
+    """
+    import unicodedata
+
+    def text(v) -> str:
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return ""
+        if isinstance(v, (float, np.floating)) and float(v).is_integer() and abs(v) < 2**53:
+            return str(int(v))
+        if isinstance(v, (bool, np.bool_)):
+            return str(v)
+        return unicodedata.normalize("NFKC", str(v))
+
+    codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
+    u = pd.Series([text(v) for v in uniques] + [""], dtype="object")
+    u = u.str.replace(_FORMAT_CHARS, "", regex=True).str.replace(_WS, "", regex=True).str.upper()
+    return pd.Series(u.to_numpy()[np.where(codes < 0, len(uniques), codes)], index=raw.index, dtype="object")
+
+
+def numeric_collisions(ids: pd.Series) -> list[list[str]]:
+    """Groups of distinct ids that differ only in leading zeros of a number (``007``/``7``, ``P01``/``P1``).
+
+    Examples
+    --------
+    >>> numeric_collisions(pd.Series(["007", "7", "P01", "P1", "P2"]))
+    [['007', '7'], ['P01', 'P1']]
+    """
+    u = pd.Series(pd.unique(ids.dropna().astype("str")))
+    if not len(u):
+        return []
+    key = u.str.replace(_DIGITS, lambda m: str(int(m.group(0))), regex=True)
+    groups = u.groupby(key.to_numpy()).agg(list)
+    return [sorted(g) for g in groups if len(g) > 1]
+
+
 def harmonise_ids(
     rec: pd.DataFrame,
     q: Quarantine,
@@ -231,16 +356,22 @@ def harmonise_ids(
     once: np.ndarray | None = None,
     missing_tokens: frozenset[str] = frozenset(),
 ) -> np.ndarray:
-    """Trim, upper-case and remove inner spaces of participant ids; mark empty ids for removal."""
-    raw = rec["participant_id"].astype("str").fillna("")
-    clean = per_unique(raw, lambda u: u.str.replace(_WS, "", regex=True).str.upper())
+    """Normalise participant ids (:func:`normalise_ids`); mark empty ids for removal."""
+    raw = rec["participant_id"]
+    raw_text = raw.astype("object").where(raw.notna(), "").astype("str")
+    clean = normalise_ids(raw)
     once = np.ones(len(rec), dtype=bool) if once is None else once
-    log.count("ids", "normalised (spaces or case changed)", int(((clean != raw).to_numpy() & once).sum()))
-    empty = (clean == "").to_numpy() | rec["participant_id"].isna().to_numpy()
-    empty |= per_unique(raw, lambda u: u.str.strip().str.lower().isin(missing_tokens)).to_numpy(dtype=bool)
+    log.count("ids", "normalised (spaces or case changed)", int(((clean != raw_text).to_numpy() & once).sum()))
+    empty = (clean == "").to_numpy() | raw.isna().to_numpy()
+    empty |= per_unique(raw_text, lambda u: u.str.strip().str.lower().isin(missing_tokens)).to_numpy(dtype=bool)
     rec["participant_id"] = clean.where(~empty, None)
-    q.add(rec, empty, "participant_id", raw, R.MISSING_ID, "row_removed", "no participant id")
+    q.add(rec, empty, "participant_id", raw_text, R.MISSING_ID, "row_removed", "no participant id")
     return empty
+
+
+def visit_label_text(values: pd.Series) -> pd.Series:
+    """Visit labels as compared and counted (text, trimmed); shared with the out-of-core splitter."""
+    return values.astype("object").where(values.notna(), "").astype("str").str.strip()
 
 
 def _visits(
@@ -251,37 +382,47 @@ def _visits(
     log: AuditLog,
     source: str,
     header_is_week: bool,
+    file_labels: dict | None = None,
 ) -> np.ndarray:
-    """Fill ``visit_week`` from the header tag or the visit column; return rows to remove."""
+    """Fill ``visit_week`` from the header tag or the visit column; return rows to remove.
+
+    ``file_labels`` (label -> number of records in the whole file) is given when ``rec`` is a part
+    of a file: whether the file's labels are readable at all is decided over the whole file.
+    """
     n = len(rec)
     week = np.full(n, np.nan)
     drop = np.zeros(n, dtype=bool)
     if "visit_week_header" in rec.columns:
         week = rec["visit_week_header"].to_numpy(dtype=float, na_value=np.nan)
     if "visit" in rec.columns:
-        raw = rec["visit"].astype("str").fillna("").str.strip()
-        codes, uniques = pd.factorize(raw)
-        parsed = []
-        for u in uniques:
+        raw = visit_label_text(rec["visit"])
+        counts = file_labels if file_labels is not None else raw.value_counts().to_dict()
+
+        def read(u: str) -> float:
             w = parse_visit_label(u, registry, mapping)
             if w is None and header_is_week:
                 try:
                     w = float(u.replace(",", "."))
                 except ValueError:
                     w = None
-            parsed.append(np.nan if w is None else w)
-        from_col = np.asarray(parsed, dtype=float)[codes] if len(uniques) else np.full(n, np.nan)
-        blank = (raw == "").to_numpy()
-        bad = np.isnan(from_col) & ~blank
-        labels = sorted({u for u, p in zip(uniques, parsed) if np.isnan(p) and u})
-        if labels and bad.mean() > 0.5:
+            return np.nan if w is None else w
+
+        weeks = {u: read(u) for u in counts}
+        unreadable = sorted(u for u, w in weeks.items() if np.isnan(w) and u)
+        total = sum(counts.values())
+        if unreadable and total and sum(counts[u] for u in unreadable) / total > 0.5:
             from ..errors import UnmappableFileError
 
             raise UnmappableFileError(
-                f"{source}: visit labels {labels[:5]} cannot be read as weeks without guessing; "
+                f"{source}: visit labels {unreadable[:5]} cannot be read as weeks without guessing; "
                 "say what they mean in a --map file (visits: {'Visit 2': 2, ...})"
             )
-        for lab in labels:
+        codes, uniques = pd.factorize(raw)
+        parsed = np.asarray([weeks[u] if u in weeks else read(u) for u in uniques], dtype=float)
+        from_col = parsed[codes] if len(uniques) else np.full(n, np.nan)
+        blank = (raw == "").to_numpy()
+        bad = np.isnan(from_col) & ~blank
+        for lab in sorted({u for u, p in zip(uniques, parsed) if np.isnan(p) and u}):
             log.count("visits", f"unrecognised label {lab!r}", int((raw == lab).sum()))
         q.add(
             rec,
@@ -300,37 +441,74 @@ def _visits(
     return drop
 
 
-def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) -> None:
+_ISO_DATE = r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T][0-9:.]*)?\s*$"
+_DMY = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$"
+
+
+def date_order(texts: pd.Series) -> str | None:
+    """The day/month order of a file's d/m/y dates: a format, ``"ambiguous"``, or None (none such).
+
+    Decided over every distinct date text of the file (a day above 12 in one place settles it).
+
+    Examples
+    --------
+    >>> date_order(pd.Series(["13/02/2024", "03/04/2024"])), date_order(pd.Series(["03/04/2024"]))
+    ('%d/%m/%Y', 'ambiguous')
+    """
+    u = pd.Series(pd.unique(texts.astype("str")), dtype="object")
+    u = u[~u.str.match(_ISO_DATE) & (u != "")]
+    parts = u.str.extract(_DMY).astype(float)
+    if not len(parts) or parts[0].isna().all():
+        return None
+    day_first = bool((parts[0] > 12).any())
+    month_first = bool((parts[1] > 12).any())
+    if day_first != month_first:
+        return "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    return "ambiguous"
+
+
+#: Visit dates outside this range are quarantined as implausible.
+VISIT_DATE_RANGE = (pd.Timestamp("1950-01-01"), pd.Timestamp("2100-12-31"))
+
+
+def _dates(
+    rec: pd.DataFrame,
+    mapping: Mapping,
+    q: Quarantine,
+    log: AuditLog,
+    missing_tokens: frozenset[str] = frozenset(),
+    file_dates: list | None = None,
+) -> None:
+    """Parse visit dates; ``file_dates`` (every distinct date text of the file) settles the d/m order."""
     if "visit_date" not in rec.columns:
         return
-    raw = rec["visit_date"].astype("str").fillna("").str.strip()
+    raw = rec["visit_date"].astype("object").where(rec["visit_date"].notna(), "").astype("str").str.strip()
     codes, uniques = pd.factorize(raw)
     u = pd.Series(uniques, dtype="object")
     fmt = mapping.date_format
     if fmt:
         parsed = pd.to_datetime(u, format=fmt, errors="coerce")
     else:
-        full_iso = u.str.match(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T][0-9:.]*)?\s*$")
+        full_iso = u.str.match(_ISO_DATE)
         parsed = pd.to_datetime(u.where(full_iso, None), format="ISO8601", errors="coerce")
         rest = parsed.isna() & (u != "")
-        if rest.any():
-            parts = u[rest].str.extract(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})$").astype(float)
-            day_first = bool((parts[0] > 12).any())
-            month_first = bool((parts[1] > 12).any())
-            if parts[0].isna().all():
-                pass  # no d/m/y dates: whatever failed is simply unreadable (bad_date below)
-            elif day_first != month_first:
-                f = "%d/%m/%Y" if day_first else "%m/%d/%Y"
-                norm = u[rest].str.replace(r"[.\-]", "/", regex=True)
-                parsed.loc[rest] = pd.to_datetime(norm, format=f, errors="coerce")
-                log.step("dates", column="visit_date", read_as=f, count=int(rest.sum()))
-            else:
-                log.warn(
-                    "visit dates with '/' are ambiguous (day/month order unknown); set date_format in a --map file"
-                )
+        order = date_order(pd.Series(file_dates, dtype="object") if file_dates is not None else u)
+        if rest.any() and order not in (None, "ambiguous"):
+            norm = u[rest].str.replace(r"[.\-]", "/", regex=True)
+            parsed.loc[rest] = pd.to_datetime(norm, format=order, errors="coerce")
+            log.step("dates", column="visit_date", read_as=order, count=int(rest.sum()))
+        elif rest.any() and order == "ambiguous":
+            log.warn("visit dates with '/' are ambiguous (day/month order unknown); set date_format in a --map file")
+    # A visit date outside the years visits can have been recorded in is a typo or a placeholder
+    # (0001-01-01, 9999-12-31), not a date: quarantined, never carried into days from baseline.
+    parsed = pd.to_datetime(parsed, errors="coerce")
+    implausible = parsed.notna() & ((parsed < VISIT_DATE_RANGE[0]) | (parsed > VISIT_DATE_RANGE[1]))
+    parsed = parsed.where(~implausible, pd.NaT)
     dates = parsed.to_numpy()[codes] if len(uniques) else np.array([], dtype="datetime64[ns]")
     dates = pd.to_datetime(pd.Series(dates, index=rec.index))
-    bad = dates.isna().to_numpy() & (raw != "").to_numpy() & ~raw.str.lower().isin({"na", "n/a", "-"}).to_numpy()
+    blank = (raw == "").to_numpy() | raw.str.lower().isin(missing_tokens).to_numpy()
+    out_of_range = implausible.to_numpy()[codes] if len(uniques) else np.zeros(0, dtype=bool)
+    bad = dates.isna().to_numpy() & ~blank & ~out_of_range
     q.add(
         rec,
         bad,
@@ -340,7 +518,18 @@ def _dates(rec: pd.DataFrame, mapping: Mapping, q: Quarantine, log: AuditLog) ->
         "value_set_missing",
         "visit date not readable (or ambiguous day/month order); set date_format in a --map file",
     )
-    log.count("values_quarantined", "visit_date: bad_date", int(bad.sum()))
+    q.add(
+        rec,
+        out_of_range & ~blank,
+        "visit_date",
+        raw,
+        R.BAD_DATE,
+        "value_set_missing",
+        f"visit date outside {VISIT_DATE_RANGE[0].year}-{VISIT_DATE_RANGE[1].year} (a typo or a placeholder); "
+        "value set to missing",
+        check="date_in_range",
+    )
+    log.count("values_quarantined", "visit_date: bad_date", int(bad.sum() + (out_of_range & ~blank).sum()))
     rec["visit_date"] = dates.dt.normalize()
 
 
@@ -403,15 +592,7 @@ def _categories(
         rec[col] = pd.Series(np.where(canon == None, None, canon), index=rec.index, dtype="object")  # noqa: E711
     for col in ("group", "site", "discharge_reason"):
         if col in rec.columns:
-            user = mapping.values.get(col, {})
-            s = per_unique(
-                rec[col].astype("str").fillna(""),
-                lambda u, table=user: (
-                    u.str.strip().str.replace(_WS, " ", regex=True).map(lambda v: table.get(v.lower(), v))
-                ),
-            )
-            blank = per_unique(s, lambda u: u.str.lower().isin(registry.missing_tokens)).astype(bool)
-            formula = per_unique(s, lambda u: u.str.startswith(_FORMULA)).to_numpy(dtype=bool) & ~blank.to_numpy()
+            s, blank, formula = _free_text(rec[col], col, mapping, registry)
             q.add(
                 rec,
                 formula,
@@ -438,6 +619,27 @@ def _categories(
     return drop
 
 
+def _free_text(values: pd.Series, col: str, mapping: Mapping, registry: Registry):
+    """Trimmed, single-spaced text with the mapping's values applied; masks of blank and formula-like cells."""
+    user = mapping.values.get(col, {})
+    s = per_unique(
+        values.astype("object").where(values.notna(), "").astype("str"),
+        lambda u, table=user: u.str.strip().str.replace(_WS, " ", regex=True).map(lambda v: table.get(v.lower(), v)),
+    )
+    blank = per_unique(s, lambda u: u.str.lower().isin(registry.missing_tokens)).to_numpy(dtype=bool)
+    formula = per_unique(s, lambda u: u.str.startswith(_FORMULA)).to_numpy(dtype=bool) & ~blank
+    return s, blank, formula
+
+
+def free_text_values(values: pd.Series, col: str, mapping: Mapping, registry: Registry) -> pd.Series:
+    """A free-text column (group, site, reason) as the cleaner keeps it: None where blank or formula-like.
+
+    Shared by :func:`harmonise_file` and the out-of-core splitter, which counts spellings with it.
+    """
+    s, blank, formula = _free_text(values, col, mapping, registry)
+    return s.where(~blank & ~formula, None).astype("object")
+
+
 def harmonise_file(
     rec: pd.DataFrame,
     registry: Registry,
@@ -447,17 +649,21 @@ def harmonise_file(
     log: AuditLog,
     source: str,
     visit_is_week: bool = False,
+    context: dict | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Harmonise the records of one file; return them and the mask of rows to remove.
 
     ``visit_is_week`` says that the visit column's header names weeks ("Week", "wk"), so bare
-    numbers in it are weeks; under any other header bare numbers are ambiguous.
+    numbers in it are weeks; under any other header bare numbers are ambiguous. ``context`` holds
+    the file-wide values that decisions rest on when the records are only a part of the file (out of
+    core): ``visit`` (label -> number of records) and ``visit_date`` (the distinct date texts).
     """
     headers = q.headers.get(source)
     line_once = first_of_cell(rec, None, headers)
     drop = harmonise_ids(rec, q, log, line_once, registry.missing_tokens)
-    drop |= _visits(rec, registry, mapping, q, log, source, visit_is_week)
-    _dates(rec, mapping, q, log)
+    context = context or {}
+    drop |= _visits(rec, registry, mapping, q, log, source, visit_is_week, context.get("visit"))
+    _dates(rec, mapping, q, log, registry.missing_tokens, context.get("visit_date"))
     drop |= _categories(rec, registry, mapping, q, log, line_once)
     raw_values = {}
     for name in [c for c in rec.columns if c in registry]:
@@ -475,23 +681,63 @@ def harmonise_file(
     return rec, drop
 
 
-def normalise_free_text(data: pd.DataFrame, log: AuditLog) -> None:
-    """Give each free-text category (group, site) one spelling: the most frequent case variant."""
-    for col in ("group", "site"):
-        if col not in data.columns:
+FREE_TEXT = ("group", "site")
+
+
+def choose_spellings(counts: dict) -> dict:
+    """One spelling per free-text category: the most frequent case variant (ties: the first in order).
+
+    Parameters
+    ----------
+    counts : dict
+        Column (``group``, ``site``) -> {spelling: number of input lines}.
+
+    Returns
+    -------
+    dict
+        Column -> {lower-cased spelling: chosen spelling}.
+
+    Examples
+    --------
+    >>> choose_spellings({"group": {"HIP": 3, "Hip": 1, "knee": 2}})
+    {'group': {'hip': 'HIP', 'knee': 'knee'}}
+    """
+    out = {}
+    for col, table in counts.items():
+        best: dict = {}
+        for spelling, _n in sorted(table.items(), key=lambda kv: (str(kv[0]).lower(), -kv[1], str(kv[0]))):
+            best.setdefault(str(spelling).lower(), spelling)
+        out[col] = best
+    return out
+
+
+def spelling_counts(data: pd.DataFrame) -> dict:
+    """Column -> {spelling: number of distinct input lines holding it}, for :func:`choose_spellings`."""
+    out = {}
+    for col in FREE_TEXT:
+        if col in data.columns and data[col].notna().any():
+            part = data.loc[data[col].notna(), [col, "source_file", "source_line"]].drop_duplicates()
+            out[col] = part[col].value_counts().to_dict()
+    return out
+
+
+def normalise_free_text(data: pd.DataFrame, log: AuditLog, spellings: dict | None = None) -> None:
+    """Give each free-text category (group, site) one spelling: the most frequent case variant.
+
+    Frequency counts input lines (a wide line is one participant, whatever its number of visits).
+    ``spellings`` (from :func:`choose_spellings` over a whole export) is given when ``data`` is a part
+    of it, so that every part spells a category alike.
+    """
+    spellings = spellings if spellings is not None else choose_spellings(spelling_counts(data))
+    for col in FREE_TEXT:
+        if col not in data.columns or data[col].isna().all():
             continue
-        s = data[col]
-        if s.isna().all():
-            continue
-        codes, uniques = pd.factorize(s.astype("object"))
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        table = pd.DataFrame({"spelling": np.asarray(uniques, dtype=object), "n": counts})
-        table["key"] = table["spelling"].astype("str").str.lower()
-        best = table.sort_values(["key", "n", "spelling"], ascending=[True, False, True]).drop_duplicates("key")
-        best = best.set_index("key")["spelling"]
-        chosen = table["key"].map(best).to_numpy(dtype=object)
-        changed = chosen != table["spelling"].to_numpy(dtype=object)
-        log.count("categories", f"{col}: spelling unified", int(counts[changed].sum()))
+        table = spellings.get(col, {})
+        codes, uniques = pd.factorize(data[col].astype("object"))
+        chosen = np.asarray([table.get(str(u).lower(), u) for u in uniques], dtype=object)
+        changed = chosen != np.asarray(uniques, dtype=object)
+        n_changed = int(np.isin(codes, np.flatnonzero(changed)).sum())
+        log.count("categories", f"{col}: spelling unified", n_changed)
         out = np.append(chosen, None)[np.where(codes < 0, len(uniques), codes)]
         data[col] = pd.Series(out, index=data.index, dtype="object")
 
@@ -499,8 +745,9 @@ def normalise_free_text(data: pd.DataFrame, log: AuditLog) -> None:
 def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: float, log: AuditLog) -> None:
     """Compute ``days_from_baseline`` and flag visits off the schedule or outside the window.
 
-    Baseline is the participant's week-0 visit date, else the earliest date. Visits known only by
-    date get the nearest scheduled week. Visits outside ``window_days`` of their scheduled day, or
+    Baseline is the participant's week-0 visit date; for a participant with no week-0 visit, the
+    earliest date (unknown when the week-0 visit has no date). Visits known only by date get the
+    nearest scheduled week. Visits outside ``window_days`` of their scheduled day, or
     at a week not in the schedule, are flagged ``out_of_window`` and kept.
     """
     n = len(data)
@@ -512,7 +759,10 @@ def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: floa
         pid = data["participant_id"]
         base0 = d.where(data["visit_week"] == 0).groupby(pid).transform("min")
         first = d.groupby(pid).transform("min")
-        base = base0.fillna(first)
+        # A participant seen at week 0 whose week-0 date is unknown has no known baseline date:
+        # their days from baseline are unknown, not counted from a later visit.
+        has_week0 = (data["visit_week"] == 0).groupby(pid).transform("any").to_numpy(dtype=bool)
+        base = base0.where(has_week0, first)
         days = (d - base).dt.days.to_numpy(dtype=float, na_value=np.nan)
         by_date = np.isnan(week) & ~np.isnan(days)
         if by_date.any():
@@ -548,8 +798,10 @@ def fill_participant_level(data: pd.DataFrame, log: AuditLog) -> None:
         nun = present.groupby("g")["v"].nunique()
         inconsistent = ids[nun.index[nun.to_numpy() > 1]]
         if len(inconsistent):
-            shown = ", ".join(map(str, inconsistent[:5])) + (" ..." if len(inconsistent) > 5 else "")
-            log.warn(f"{len(inconsistent)} participants have more than one {col} ({shown}); not carried")
+            log.warn(
+                f"{len(inconsistent)} participants have more than one {col} ({participant_ids(inconsistent)}); "
+                "not carried"
+            )
         need = (vcodes < 0) & (codes >= 0)
         if not need.any():
             continue

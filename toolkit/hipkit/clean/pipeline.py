@@ -8,8 +8,10 @@ its reason) or *duplicates removed* (an exact copy of a clean record), and the l
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -18,20 +20,36 @@ import numpy as np
 import pandas as pd
 
 from .._glossary import QuarantineReason as R
-from ..errors import DataQualityWarning, HipkitError, InputError
-from ..io import read_raw, write_table
+from ..errors import ArgumentError, DataQualityWarning, HipkitError, InputError, UnmappableFileError
+from ..io import atomic_path, guard_outputs, read_tables, write_table
 from ..registry import Registry, load_registry, normalise_label
-from .audit import AuditLog, Quarantine
+from .audit import AuditLog, Quarantine, participant_ids
 from .columns import ColumnRole, Mapping, load_mapping, map_columns
+from .deidentify import code_for, hash_ids, read_salt
 from .deidentify import deidentify as _deidentify
-from .deidentify import hash_ids, read_salt
 from .derive import derive
 from .duplicates import resolve_duplicates
-from .harmonise import assign_schedule, fill_participant_level, harmonise_file, normalise_free_text
+from .harmonise import (
+    assign_schedule,
+    choose_spellings,
+    fill_participant_level,
+    harmonise_file,
+    normalise_free_text,
+    numeric_collisions,
+    spelling_counts,
+)
 from .reshape import to_records
 from .validate import validate
 
-__all__ = ["clean", "CleanResult", "DEFAULT_SCHEDULE", "DEFAULT_WINDOW_DAYS", "CANONICAL_ORDER"]
+__all__ = [
+    "clean",
+    "clean_tables",
+    "CleanOptions",
+    "CleanResult",
+    "DEFAULT_SCHEDULE",
+    "DEFAULT_WINDOW_DAYS",
+    "CANONICAL_ORDER",
+]
 
 DEFAULT_SCHEDULE = (0.0, 2.0, 4.0, 6.0)
 DEFAULT_WINDOW_DAYS = 4.0
@@ -108,20 +126,38 @@ class CleanResult:
     def __repr__(self) -> str:
         return self.summary()
 
-    def write(self, out: str | Path, quarantine: str | Path | None = None, log: str | Path | None = None) -> None:
-        """Write the clean table (.csv or .parquet), the quarantine table (.csv) and the log (.json)."""
+    def write(
+        self,
+        out: str | Path,
+        quarantine: str | Path | None = None,
+        log: str | Path | None = None,
+        inputs: Sequence[str | Path] = (),
+    ) -> None:
+        """Write the clean table (.csv or .parquet), the quarantine table (.csv) and the log (.json).
+
+        All or nothing: each file is written in full to a temporary file first, and the three are
+        renamed into place only when all are written; no output may be one of ``inputs``.
+
+        Raises
+        ------
+        OutputError
+            An output is an input or two outputs are one file (nothing is written), or a file cannot
+            be written (nothing is left half-written).
+        """
+        import contextlib
         import json
 
-        n = write_table(self.data, out)
-        if n:
-            self.log.setdefault("counts", {}).setdefault("output", {})["formula-like cells neutralised"] = n
-        if quarantine is not None:
-            write_table(self.quarantine, quarantine)
-        if log is not None:
-            Path(log).parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "w", encoding="utf-8") as fh:
-                json.dump(self.log, fh, indent=2, sort_keys=False, default=_json_default)
-                fh.write("\n")
+        guard_outputs([out, quarantine, log], inputs)
+        with contextlib.ExitStack() as stack:
+            tmp_out = stack.enter_context(atomic_path(out))
+            n = write_table(self.data, tmp_out, suffix=Path(out).suffix)
+            if n:
+                self.log.setdefault("counts", {}).setdefault("output", {})["formula-like cells neutralised"] = n
+            if quarantine is not None:
+                write_table(self.quarantine, stack.enter_context(atomic_path(quarantine)), suffix=".csv")
+            if log is not None:
+                text = json.dumps(self.log, indent=2, sort_keys=False, default=_json_default) + "\n"
+                stack.enter_context(atomic_path(log)).write_text(text, encoding="utf-8")
 
 
 def _json_default(o):
@@ -147,6 +183,53 @@ def _describe_role(r: ColumnRole) -> str:
     if r.role == "unit":
         return f"unit of {r.target}"
     return r.role
+
+
+def _quarantine_read_problems(table, roles: list[ColumnRole], q: Quarantine, log: AuditLog) -> None:
+    """Quarantine what the reader could not use: malformed lines (removed) and unusable cells (blanked)."""
+    name = table.source_file
+    if table.bad_lines:
+        bad = pd.DataFrame(
+            {"source_file": name, "source_line": [b.line for b in table.bad_lines], "participant_id": ""}
+        )
+        q.add(
+            bad,
+            np.ones(len(bad), dtype=bool),
+            "",
+            pd.Series([b.text for b in table.bad_lines]),
+            R.MALFORMED_LINE,
+            "row_removed",
+            pd.Series([f"malformed line: {b.reason}; the line was not read" for b in table.bad_lines]),
+            check="csv_structure",
+        )
+        for reason, n in pd.Series([b.reason for b in table.bad_lines]).value_counts().items():
+            log.count("malformed_lines", reason, int(n))
+        log.warn(
+            f"{name}: {len(table.bad_lines)} malformed line(s) quarantined (lines "
+            + ", ".join(str(b.line) for b in table.bad_lines[:5])
+            + (" ..." if len(table.bad_lines) > 5 else "")
+            + ")"
+        )
+    if table.cell_issues:
+        id_col = next((r.raw for r in roles if r.role == "key" and r.target == "participant_id"), None)
+        by_line = dict(zip(table.lines.tolist(), range(len(table.lines))))
+        rows = []
+        for c in table.cell_issues:
+            i = by_line.get(c["line"])
+            pid = "" if id_col is None or i is None else str(table.data[id_col].iloc[i]).strip().upper()
+            rows.append({"source_file": name, "source_line": c["line"], "participant_id": pid, **c})
+        frame = pd.DataFrame(rows)
+        for reason, part in frame.groupby("reason", sort=True):
+            q.add(
+                part.reset_index(drop=True),
+                np.ones(len(part), dtype=bool),
+                part["column"].reset_index(drop=True),
+                part["raw_value"].reset_index(drop=True),
+                R(reason),
+                "value_set_missing",
+                part["message"].reset_index(drop=True),
+            )
+            log.count("values_quarantined", f"spreadsheet cells: {reason}", len(part))
 
 
 def _resolve_limbs(data: pd.DataFrame, log: AuditLog) -> None:
@@ -187,6 +270,7 @@ def clean(
     measures: str | Path | dict | None = None,
     registry: Registry | None = None,
     progress: bool | None = None,
+    sheets: Sequence[str] | None = None,
 ) -> CleanResult:
     """Clean one or more raw exports into one validated tidy long table.
 
@@ -215,6 +299,8 @@ def clean(
         A registry to use instead of the built-in one (``measures`` extends it).
     progress : bool, optional
         Show progress bars; by default when standard error is a terminal.
+    sheets : list of str, optional
+        For Excel workbooks: read only these sheets (default: every sheet that holds data).
 
     Returns
     -------
@@ -243,41 +329,195 @@ def clean(
     """
     from tqdm.auto import tqdm
 
-    paths = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    paths = _input_paths(inputs)
+    options = CleanOptions.make(
+        mapping=mapping,
+        schedule=schedule,
+        window_days=window_days,
+        deidentify=deidentify,
+        salt=salt,
+        measures=measures,
+        registry=registry,
+        progress=progress,
+        sheets=sheets,
+    )
+    tables, notes = [], []
+    bar = tqdm(total=len(paths), desc="reading", unit=" files", disable=not options.progress, leave=False)
+    for path in paths:
+        found = read_tables(path, sheets=options.sheets, progress=options.progress)
+        if len(found) > 1:
+            notes.append(
+                f"{Path(path).name}: {len(found)} sheets hold data and each was read: "
+                + ", ".join(t.info["sheet"] for t in found)
+            )
+        tables += found
+        bar.update(1)
+    bar.close()
+    result = clean_tables(tables, options, notes=notes)
+    rows = result.log["rows"]
+    if rows["quarantined"] or rows["values_quarantined"] or any("not mapped" in w for w in result.log["warnings"]):
+        warnings.warn(
+            f"hipkit.clean: {rows['quarantined']} records and {rows['values_quarantined']} values quarantined; "
+            f"{len(result.log['warnings'])} warnings in the log (see result.quarantine and result.log)",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _input_paths(inputs) -> list[Path]:
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    elif not isinstance(inputs, (list, tuple)):
+        raise ArgumentError(f"inputs must be a path or a list of paths, not {type(inputs).__name__}")
+    paths = []
+    for p in inputs:
+        if not isinstance(p, (str, os.PathLike)):
+            raise ArgumentError(f"inputs must be paths (str or pathlib.Path), not {type(p).__name__}: {p!r:.60}")
+        paths.append(Path(p))
     if not paths:
         raise InputError("no input files given")
-    reg = registry if registry is not None else load_registry()
-    if measures is not None:
-        reg = reg.extend(measures)
-    mp = load_mapping(mapping)
-    try:
-        sched = sorted({float(w) for w in schedule})
-    except (TypeError, ValueError):
-        raise InputError(f"schedule must be a list of weeks, got {schedule!r}") from None
-    if not sched or sched[0] != 0:
-        raise InputError("the schedule must start at week 0 (baseline)")
-    if progress is None:
-        progress = sys.stderr.isatty()
-    q = Quarantine()
-    log = AuditLog(
-        settings={
+    return paths
+
+
+def _real(value, name: str, low: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ArgumentError(f"{name} must be a number, not {type(value).__name__}: {value!r:.60}")
+    value = float(value)
+    if not np.isfinite(value) or value < low:
+        raise ArgumentError(f"{name} must be a finite number of at least {low:g}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    """The settings of one cleaning run, checked once (:meth:`make`) and shared by every part."""
+
+    registry: Registry
+    mapping: Mapping
+    schedule: tuple
+    window_days: float
+    deidentify: bool
+    salt: bytes | None
+    progress: bool
+    sheets: tuple | None
+    settings: dict
+
+    @classmethod
+    def make(
+        cls,
+        mapping=None,
+        schedule=DEFAULT_SCHEDULE,
+        window_days=DEFAULT_WINDOW_DAYS,
+        deidentify=False,
+        salt=None,
+        measures=None,
+        registry=None,
+        progress=None,
+        sheets=None,
+    ) -> "CleanOptions":
+        """Check every argument of :func:`clean` (types and values) and build the options."""
+        if registry is not None and not isinstance(registry, Registry):
+            raise ArgumentError(f"registry must be a hipkit Registry, not {type(registry).__name__}")
+        if measures is not None and not isinstance(measures, (str, os.PathLike, dict)):
+            raise ArgumentError(f"measures must be a path or a dict, not {type(measures).__name__}")
+        if mapping is not None and not isinstance(mapping, (str, os.PathLike, dict, Mapping)):
+            raise ArgumentError(f"mapping must be a path, a dict or a Mapping, not {type(mapping).__name__}")
+        if not isinstance(deidentify, (bool, np.bool_)):
+            raise ArgumentError(f"deidentify must be True or False, not {deidentify!r:.60}")
+        if progress is not None and not isinstance(progress, (bool, np.bool_)):
+            raise ArgumentError(f"progress must be True, False or None, not {progress!r:.60}")
+        if salt is not None and not isinstance(salt, (str, bytes, os.PathLike)):
+            raise ArgumentError(f"salt must be a path, a string or bytes, not {type(salt).__name__}")
+        if isinstance(schedule, (str, bytes, dict)) or not isinstance(schedule, Iterable):
+            raise ArgumentError(f"schedule must be a list of weeks such as [0, 2, 4, 6], not {schedule!r:.60}")
+        sched = sorted({_real(w, "each week of the schedule") for w in schedule})
+        if not sched or sched[0] != 0:
+            raise InputError("the schedule must start at week 0 (baseline)")
+        window = _real(window_days, "window_days")
+        if isinstance(sheets, str):
+            sheets = [sheets]
+        if sheets is not None and (
+            not isinstance(sheets, (list, tuple)) or not all(isinstance(x, str) for x in sheets)
+        ):
+            raise ArgumentError(f"sheets must be a list of sheet names, not {sheets!r:.60}")
+        reg = registry if registry is not None else load_registry()
+        if measures is not None:
+            reg = reg.extend(measures)
+        mp = load_mapping(mapping)
+        settings = {
             "schedule_weeks": sched,
-            "window_days": float(window_days),
+            "window_days": window,
             "deidentify": bool(deidentify),
             "mapping": Path(mp.source).name if mp.source and mp.source != "mapping" else None,
             "user_measures": None
             if measures is None
-            else (Path(measures).name if isinstance(measures, (str, Path)) else "mapping"),
+            else (Path(measures).name if isinstance(measures, (str, os.PathLike)) else "mapping"),
         }
-    )
+        if sheets:
+            settings["sheets"] = list(sheets)
+        return cls(
+            registry=reg,
+            mapping=mp,
+            schedule=tuple(sched),
+            window_days=window,
+            deidentify=bool(deidentify),
+            salt=read_salt(salt) if deidentify else None,
+            progress=sys.stderr.isatty() if progress is None else bool(progress),
+            sheets=tuple(sheets) if sheets else None,
+            settings=settings,
+        )
+
+
+def clean_tables(
+    tables: list, options: CleanOptions, notes: Sequence[str] = (), context: dict | None = None
+) -> CleanResult:
+    """Clean tables already read (:func:`hipkit.io.read_tables`); :func:`clean` reads, then calls this.
+
+    Parameters
+    ----------
+    tables : list of RawTable
+    options : CleanOptions
+    notes : list of str
+        Warnings from reading (several sheets read, ...).
+    context : dict, optional
+        Decisions taken over a whole export when it is cleaned in parts (:mod:`hipkit.clean.outofcore`):
+        ``spellings`` (group and site spellings), ``global_checks`` (False: checks across all
+        participants are left to the caller), ``ids`` (present: filled with the part's participant
+        ids, for those checks). Per-table decisions (visit labels, date order) are in each table's
+        ``info["context"]``. Without it every decision is taken from the tables.
+
+    Returns
+    -------
+    CleanResult
+    """
+    from tqdm.auto import tqdm
+
+    reg, mp = options.registry, options.mapping
+    sched = list(options.schedule)
+    context = context or {}
+    q = Quarantine()
+    log = AuditLog(settings=dict(options.settings))
+    for n in notes:
+        log.warn(n)
     parts = []
+    spelled: dict = {}
     rows_in = quarantined = 0
-    steps = tqdm(total=len(paths) * 4 + 4, desc="cleaning", unit=" steps", disable=not progress)
-    for path in paths:
-        table = read_raw(path, progress=progress)
-        steps.update(1)
+    steps = tqdm(total=len(tables) * 3 + 4, desc="cleaning", unit=" steps", disable=not options.progress)
+    for table in tables:
         name = table.source_file
-        roles = map_columns(list(table.data.columns), reg, mp, name)
+        for w in table.warnings:
+            log.warn(w)
+        try:
+            roles = map_columns(list(table.data.columns), reg, mp, name)
+        except UnmappableFileError as exc:
+            if "sheet" in table.info:
+                sheet_names = ", ".join(s["sheet"] for s in table.info.get("sheets", []) if s.get("read") == "yes")
+                raise UnmappableFileError(
+                    f"{exc}; or, if this sheet holds no data, choose the sheets to read with --sheet "
+                    f"(sheets holding data: {sheet_names or table.info['sheet']})"
+                ) from None
+            raise
         unmapped = [r.raw for r in roles if r.role == "unmapped"]
         identifiers = [r.raw for r in roles if r.role == "identifier"]
         if unmapped:
@@ -290,26 +530,13 @@ def clean(
         visit_is_week = any(
             r.role == "key" and r.target == "visit" and normalise_label(r.raw) in _WEEK_HEADERS for r in roles
         )
-        rec, drop = harmonise_file(rec, reg, mp, table.info["decimal"], q, log, name, visit_is_week)
+        rec, drop = harmonise_file(
+            rec, reg, mp, table.info["decimal"], q, log, name, visit_is_week, table.info.get("context")
+        )
+        for col, table_counts in spelling_counts(rec).items():  # every record read, removed or not
+            spelled.setdefault(col, Counter()).update(table_counts)
         steps.update(1)
-        if table.bad_lines:
-            bad = pd.DataFrame(
-                {
-                    "source_file": name,
-                    "source_line": [ln for ln, _ in table.bad_lines],
-                    "participant_id": "",
-                }
-            )
-            q.add(
-                bad,
-                np.ones(len(bad), dtype=bool),
-                "",
-                pd.Series([t for _, t in table.bad_lines]),
-                R.SCHEMA,
-                "row_removed",
-                "line has more fields than the header",
-                check="field_count",
-            )
+        _quarantine_read_problems(table, roles, q, log)
         n_in = int(len(rec)) + len(table.bad_lines)
         rows_in += n_in
         quarantined += int(drop.sum()) + len(table.bad_lines)
@@ -333,9 +560,11 @@ def clean(
     for col in ("visit_date",):
         if col in data.columns:
             data[col] = pd.to_datetime(data[col])
-    normalise_free_text(data, log)
+    normalise_free_text(data, log, context.get("spellings") or choose_spellings(spelled))
+    if context.get("global_checks", True):
+        _warn_id_collisions(data, log)
     _resolve_limbs(data, log)
-    assign_schedule(data, sched, float(window_days), log)
+    assign_schedule(data, sched, options.window_days, log)
     steps.update(1)
     drop = validate(data, reg, q, log)
     quarantined += int(drop.sum())
@@ -361,11 +590,14 @@ def clean(
     log.counters.pop("values_quarantined", None)
     for (col, reason), n in vq.groupby(["column", "reason"]).size().items():
         log.count("values_quarantined", f"{col}: {reason}", int(n))
-    if deidentify:
-        key = read_salt(salt)
-        data = _deidentify(data, key, log)
-        quar["participant_id"] = hash_ids(quar["participant_id"], key)
+    if "ids" in context:  # a part of an export: the caller checks ids across parts
+        context["ids"] = list(pd.unique(data["participant_id"].dropna()))
+    if options.deidentify:
+        salt = options.salt
+        data = _deidentify(data, salt, log)
+        quar["participant_id"] = hash_ids(quar["participant_id"], salt)
         quar.loc[quar["column"].astype(str).str.contains("date"), "raw_value"] = "[date withheld]"
+        log.id_display = lambda v: code_for(salt, v)
     steps.update(1)
     steps.close()
     rows = {
@@ -385,16 +617,20 @@ def clean(
     if not rows["invariant_holds"]:
         raise HipkitError(f"internal error: row accounting does not balance ({rows}); please report this with the log")
     log.rows = rows
-    result = CleanResult(data=data, quarantine=quar, log=log.to_dict())
-    n_q = rows["quarantined"] + rows["values_quarantined"]
-    if n_q or any("not mapped" in w for w in log.warnings):
-        warnings.warn(
-            f"hipkit.clean: {rows['quarantined']} records and {rows['values_quarantined']} values quarantined; "
-            f"{len(log.warnings)} warnings in the log (see result.quarantine and result.log)",
-            DataQualityWarning,
-            stacklevel=2,
+    return CleanResult(data=data, quarantine=quar, log=log.to_dict())
+
+
+def _warn_id_collisions(data: pd.DataFrame, log: AuditLog) -> None:
+    """Warn when distinct ids differ only in leading zeros: kept apart, as written, but said."""
+    if "participant_id" not in data.columns:
+        return
+    groups = numeric_collisions(data["participant_id"])
+    if groups:
+        shown = "; ".join(participant_ids(g) for g in groups[:3]) + (" ..." if len(groups) > 3 else "")
+        log.warn(
+            f"{len(groups)} group(s) of participant ids differ only in leading zeros ({shown}); they are kept "
+            "as different participants, as written; if they are one person, correct the export"
         )
-    return result
 
 
 def _order(data: pd.DataFrame, reg: Registry) -> pd.DataFrame:

@@ -1,12 +1,14 @@
 """Reading raw exports and writing clean tables."""
 
 from .outputs import atomic_path, guard_outputs, write_bytes, write_text
-from .readers import SUPPORTED_SUFFIXES, RawTable, read_raw
+from .readers import SUPPORTED_SUFFIXES, RawTable, read_clean_table, read_raw, read_tables
 from .writers import neutralise_formulas, write_csv, write_table
 
 __all__ = [
     "RawTable",
     "read_raw",
+    "read_tables",
+    "read_clean_table",
     "SUPPORTED_SUFFIXES",
     "write_table",
     "write_csv",

@@ -1,15 +1,15 @@
 """Readers for study and clinic exports: CSV (any delimiter, decimal comma), Excel, Parquet, REDCap.
 
-Every reader returns a :class:`RawTable`: the cells as text (numeric Parquet columns stay numeric),
-with each row's origin (file and line) kept, so that every later problem can be traced to the
-cell it came from. Raw files are opened read-only and never modified.
+Every reader returns :class:`RawTable` objects: the cells as text (numeric Parquet columns stay
+numeric), with each row's origin (file, sheet and line) kept, so that every later problem can be
+traced to the cell it came from. Raw files are opened read-only and never modified. Nothing is
+skipped without a trace: blank lines are counted, broken lines are returned as malformed lines
+(:mod:`hipkit.io.delimited`), spreadsheet cells that cannot be read are returned as cell issues.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,33 +18,58 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UnreadableFileError
+from .delimited import read_text_records, sniff_delimiter
+from .encoding import decode_bytes
 
-__all__ = ["RawTable", "read_raw", "SUPPORTED_SUFFIXES"]
+__all__ = ["RawTable", "read_raw", "read_tables", "read_clean_table", "SUPPORTED_SUFFIXES", "EXCEL_SUFFIXES"]
+
+#: Text columns of the canonical long table: read back as text, never as numbers ("007" stays "007").
+TEXT_COLUMNS = (
+    "participant_id",
+    "site",
+    "group",
+    "sex",
+    "side",
+    "limb",
+    "affected_side",
+    "discharge_reason",
+    "source_file",
+)
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq")
-_DELIMITERS = [",", ";", "\t", "|"]
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 _CHUNK = 200_000
-_DEC_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
-_DEC_DOT = re.compile(r"^\s*[-+]?\d+\.\d+\s*$")
+# Only separators that cannot be thousands separators (not followed by exactly three digits) are
+# evidence of a decimal mark.
+_DEC_COMMA = re.compile(r"^\s*[-+]?\d*,(?:\d{1,2}|\d{4,})\s*$")
+_DEC_DOT = re.compile(r"^\s*[-+]?\d*\.(?:\d{1,2}|\d{4,})\s*$")
 
 
 @dataclass
 class RawTable:
-    """One input file as read, before any cleaning.
+    """One input table as read (a file, or one sheet of a workbook), before any cleaning.
 
     Attributes
     ----------
     data : DataFrame
-        One row per data line, columns as in the file (headers de-duplicated), cells as text.
+        One row per record, columns as in the file (headers de-duplicated), cells as text.
     lines : ndarray of int
-        The line of each row in the source (the header is line 1; for Excel, the sheet row).
+        The line where each record starts in the source (the header is line 1; lines are counted
+        physically, so embedded line breaks count; for Excel, the sheet row).
     source_file : str
-        The file's name (no directories: paths can carry identifying folder names).
+        The file's name (no directories: paths can carry identifying folder names), with
+        ``!<sheet>`` for a workbook's sheet.
     info : dict
-        Format, encoding, delimiter, decimal mark, SHA-256 of the bytes, blank lines skipped,
-        rows with too many fields.
-    bad_lines : list of (line, text)
+        Format, encoding and its confidence, delimiter, decimal mark, SHA-256 of the bytes, blank
+        lines skipped, malformed lines, sheets.
+    bad_lines : list of Malformed
         Lines that could not be split into the header's fields; they are quarantined, not dropped.
+    cell_issues : list of dict
+        Cells whose value cannot be used (``line``, ``column``, ``raw_value``, ``reason``,
+        ``message``), e.g. a spreadsheet formula saved without its value.
+    warnings : list of str
+        What the log should say about this table (an uncertain encoding, a hidden sheet).
     """
 
     data: pd.DataFrame
@@ -52,6 +77,8 @@ class RawTable:
     source_file: str
     info: dict = field(default_factory=dict)
     bad_lines: list = field(default_factory=list)
+    cell_issues: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -60,26 +87,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    if b"\x00" in raw[:8192]:
-        raise UnreadableFileError(f"{name}: looks like a binary file, not a text export")
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(enc), ("utf-8" if enc == "utf-8-sig" else enc)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1"), "latin-1"
-
-
-def _sniff_delimiter(text: str) -> str:
-    header = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = {d: header.count(d) for d in _DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
 
 
 def _dedupe_headers(headers: list[str]) -> list[str]:
@@ -97,7 +104,12 @@ def _dedupe_headers(headers: list[str]) -> list[str]:
 
 
 def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
-    """Decide the file's decimal mark from a sample of its cells (comma only if it dominates)."""
+    """Decide the file's decimal mark from a sample of its cells: ``"."``, ``","`` or ``""`` (no evidence).
+
+    Only cells whose separator cannot be a thousands separator count. This is the file's default;
+    each measure column is read by its own cells' marks where they show one
+    (:func:`hipkit.clean.harmonise.parse_numbers`), so a column that mixes both is not misread.
+    """
     sample = df.head(5000)
     commas = dots = 0
     for col in sample.columns:
@@ -109,102 +121,131 @@ def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
         dots += int(s.str.match(_DEC_DOT).sum())
     if commas > dots and (delimiter != "," or dots == 0):
         return ","
-    return "."
+    return "." if dots else ""
 
 
-def records_with_lines(reader):
-    """Yield ``(first physical line, record)`` from a ``csv.reader``; a ``csv.Error`` is yielded, not raised."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            rec = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, exc
-            continue
-        yield start, rec
-
-
-def _read_csv_text(text: str, name: str, delimiter: str, progress: bool) -> tuple[pd.DataFrame, list]:
-    """Parse CSV text into string columns; fall back to the csv module for ragged lines."""
+def _frame(header: list[str], records: list, progress: bool, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records ``(line, fields)`` to a frame of text columns, built in chunks (compact string columns)."""
     from tqdm.auto import tqdm
 
-    opts = dict(
-        sep=delimiter,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        engine="c",
-    )
-    try:
-        reader = pd.read_csv(io.StringIO(text), chunksize=_CHUNK, **opts)
-        chunks = []
-        with tqdm(desc=f"reading {name}", unit=" rows", disable=not progress, leave=False) as bar:
-            for chunk in reader:
-                chunks.append(chunk)
-                bar.update(len(chunk))
-        df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
-        df = df.fillna("")
-        df.columns = _dedupe_headers(list(df.columns))
-        return df, []
-    except pd.errors.EmptyDataError:
-        raise UnreadableFileError(f"{name}: the file has no header line") from None
-    except pd.errors.ParserError:
-        pass  # ragged lines: parse record by record so the bad ones can be quarantined
-    rows: list[list[str]] = []
-    bad: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UnreadableFileError(f"{name}: the file has no header line") from None
-    except csv.Error as exc:
-        raise UnreadableFileError(f"{name}: cannot parse the header line ({exc})") from None
-    width = len(header)
-    line_of_row: list[int] = []
-    for start, rec in records_with_lines(reader):
-        if isinstance(rec, csv.Error):
-            bad.append((start, f"unparseable record ({rec})"))
-            continue
-        if len(rec) > width and any(x.strip() for x in rec[width:]):
-            bad.append((start, delimiter.join(rec)))
-            continue
-        rows.append((rec + [""] * width)[:width])
-        line_of_row.append(start)
-    df = pd.DataFrame(rows, columns=_dedupe_headers(header), dtype="str")
-    df.attrs["lines"] = np.asarray(line_of_row, dtype=np.int64)
-    return df, bad
+    columns = _dedupe_headers(header)
+    width = len(columns)
+    parts = []
+    with tqdm(total=len(records), desc=f"reading {name}", unit=" rows", disable=not progress, leave=False) as bar:
+        for k in range(0, len(records), _CHUNK):
+            chunk = records[k : k + _CHUNK]
+            cols = list(zip(*(f for _, f in chunk))) if chunk else [()] * width
+            parts.append(pd.DataFrame({c: pd.array(v, dtype="str") for c, v in zip(columns, cols)}))
+            bar.update(len(chunk))
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({c: pd.array([], dtype="str") for c in columns})
+    if not parts:
+        df = pd.DataFrame({c: pd.array([], dtype="str") for c in columns})
+    lines = np.fromiter((ln for ln, _ in records), dtype=np.int64, count=len(records))
+    return df, lines
 
 
-def read_raw(path: str | Path, sheet: str | int = 0, progress: bool = False) -> RawTable:
-    """Read one export into a :class:`RawTable`.
+def _read_csv(path: Path, name: str, suffix: str, info: dict, progress: bool) -> RawTable:
+    decoded = decode_bytes(path.read_bytes(), name)
+    text = decoded.text
+    if not text.strip():
+        raise UnreadableFileError(f"{name}: the file holds only blank space")
+    info["encoding"] = decoded.encoding
+    info["encoding_confidence"] = decoded.confidence
+    delimiter = "\t" if suffix == ".tsv" else sniff_delimiter(text)
+    info["delimiter"] = delimiter
+    stats: dict = {}
+    header, records, bad = read_text_records(text, name, delimiter, stats)
+    del text
+    df, lines = _frame(header, records, progress, name)
+    del records
+    info["decimal"] = _detect_decimal(df, delimiter)
+    info["physical_lines"] = int(stats.get("lines", 0))
+    info["blank_lines"] = int(stats.get("blank_lines", 0))
+    return RawTable(df, lines, name, info, bad_lines=bad, warnings=list(decoded.warnings))
+
+
+def _parquet_text_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet columns as the readers hand them on: numbers stay numbers, the rest becomes text.
+
+    Timestamps become ISO text of their wall-clock time (a time-zone-aware visit happened on its
+    local date), without the time when it is midnight.
+    """
+    for col in df.columns:
+        s = df[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(s):
+            text = s.dt.strftime("%Y-%m-%d %H:%M:%S").str.replace(" 00:00:00", "", regex=False)
+            df[col] = text.where(s.notna(), "").astype("str")
+        elif pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+            df[col] = s.astype("object").where(s.notna(), "").astype("str")
+    return df
+
+
+def _read_parquet(path: Path, name: str, info: dict) -> RawTable:
+    df = pd.read_parquet(path)
+    df.columns = _dedupe_headers([str(c) for c in df.columns])
+    df = _parquet_text_columns(df)
+    info["decimal"] = "."
+    info["blank_lines"] = 0
+    return RawTable(df, np.arange(2, len(df) + 2, dtype=np.int64), name, info)
+
+
+def _read_excel(path: Path, name: str, info: dict, sheets: list[str] | None) -> list[RawTable]:
+    from .excel import read_workbook
+
+    found, winfo = read_workbook(path, name, sheets)
+    info["sheets"] = winfo["sheets"]
+    tables = []
+    for sh in found:
+        origin = f"{name}!{sh.name}"
+        df, lines = _frame(sh.header, sh.records, False, origin)
+        sinfo = {**info, "file": origin, "sheet": sh.name, "hidden_sheet": sh.hidden, "blank_lines": 0}
+        sinfo["decimal"] = _detect_decimal(df, ";")
+        issues = [
+            {
+                "line": r,
+                "column": df.columns[j] if j < df.shape[1] else f"unnamed_{j + 1}",
+                "raw_value": formula,
+                "reason": "formula_without_value",
+                "message": "a formula saved without its value (the file was never recalculated in a "
+                "spreadsheet program); open and save it in the spreadsheet program, or export the values",
+            }
+            for r, j, formula in sh.formulas_without_value
+        ]
+        warnings = [f"{origin}: a hidden sheet; it was read"] if sh.hidden else []
+        tables.append(RawTable(df, lines, origin, sinfo, cell_issues=issues, warnings=warnings))
+    if not tables:
+        raise UnreadableFileError(f"{name}: no sheet holds data")
+    return tables
+
+
+def read_tables(path: str | Path, sheets: list[str] | None = None, progress: bool = False) -> list[RawTable]:
+    """Read one export into one :class:`RawTable` per table it holds (one, or one per sheet).
 
     Parameters
     ----------
     path : str or Path
-        A ``.csv``/``.tsv``/``.txt`` (delimiter and decimal mark detected), ``.xlsx``,
-        or ``.parquet`` file. REDCap flat exports are CSV files and are recognised later, by
-        their ``record_id`` and ``redcap_event_name`` columns.
-    sheet : str or int, default 0
-        Excel sheet to read.
+        A ``.csv``/``.tsv``/``.txt`` (delimiter, decimal mark and encoding detected), ``.xlsx``
+        (every sheet that holds data) or ``.parquet`` file.
+    sheets : list of str, optional
+        For workbooks: read only these sheets.
     progress : bool, default False
-        Show a progress bar while reading.
 
     Returns
     -------
-    RawTable
+    list of RawTable
 
     Raises
     ------
     UnreadableFileError
-        Missing, empty, binary or corrupt file, or an unknown format; the message is one line.
+        Missing, empty, binary or corrupt file, an unknown format, a resource limit passed (see
+        :mod:`hipkit.io.delimited` and :mod:`hipkit.io.excel`); the message is one line.
 
     Examples
     --------
-    >>> from hipkit.io import read_raw
-    >>> t = read_raw("datasets/raw/clinic_export_messy.csv")  # doctest: +SKIP
+    >>> [t.source_file for t in read_tables("datasets/raw/clinic_export_messy.csv")]
+    ['clinic_export_messy.csv']
     """
     path = Path(path)
     name = path.name
@@ -219,57 +260,129 @@ def read_raw(path: str | Path, sheet: str | int = 0, progress: bool = False) -> 
         )
     if path.stat().st_size == 0:
         raise UnreadableFileError(f"{name}: the file is empty")
+    if sheets and suffix not in EXCEL_SUFFIXES:
+        raise UnreadableFileError(f"{name}: --sheet applies to Excel workbooks only")
     info: dict = {"file": name, "sha256": _sha256(path)}
-    bad: list = []
-    lines: np.ndarray | None = None
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in EXCEL_SUFFIXES:
             info["format"] = "excel"
-            df = pd.read_excel(path, sheet_name=sheet, dtype=str, na_filter=False, engine="openpyxl")
-            df.columns = _dedupe_headers([str(c) for c in df.columns])
-            info["decimal"] = _detect_decimal(df, ";")
-        elif suffix in (".parquet", ".pq"):
+            tables = _read_excel(path, name, info, sheets)
+        elif suffix in PARQUET_SUFFIXES:
             info["format"] = "parquet"
-            df = pd.read_parquet(path)
-            df.columns = _dedupe_headers([str(c) for c in df.columns])
-            for col in df.columns:
-                if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
-                    df[col] = df[col].astype("str").where(df[col].notna(), "")
-            info["decimal"] = "."
+            tables = [_read_parquet(path, name, info)]
         else:
             info["format"] = "csv"
-            raw = path.read_bytes()
-            text, encoding = _decode(raw, name)
-            if not text.strip():
-                raise UnreadableFileError(f"{name}: the file holds only blank space")
-            info["encoding"] = encoding
-            delimiter = "\t" if suffix == ".tsv" else _sniff_delimiter(text)
-            info["delimiter"] = delimiter
-            df, bad = _read_csv_text(text, name, delimiter, progress)
-            lines = df.attrs.pop("lines", None)
-            info["decimal"] = _detect_decimal(df, delimiter)
+            tables = [_read_csv(path, name, suffix, info, progress)]
     except UnreadableFileError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one line naming the file
-        # Any failure of a third-party parser is reported as one line naming the file.
+    except MemoryError:
+        raise UnreadableFileError(f"{name}: too large to read in memory; use hipkit clean --out-of-core") from None
+    except Exception as exc:  # noqa: BLE001 - any third-party parser failure becomes one line naming the file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnreadableFileError(f"{name}: cannot read as {info.get('format', suffix)} ({first})") from None
-    if df.shape[1] == 0:
-        raise UnreadableFileError(f"{name}: no columns found")
-    if lines is None:
-        lines = np.arange(2, len(df) + 2, dtype=np.int64)
-    # Fully blank lines are not rows: count them, do not carry them.
+    for t in tables:
+        if t.data.shape[1] == 0:
+            raise UnreadableFileError(f"{t.source_file}: no columns found")
+        _drop_blank_rows(t)
+        t.info["rows_read"] = int(len(t.data)) + len(t.bad_lines)
+        t.info["bad_lines"] = len(t.bad_lines)
+    return tables
+
+
+def _drop_blank_rows(t: RawTable) -> None:
+    """Rows with no value in any cell are not records: count them, do not carry them."""
+    df = t.data
     text_cols = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    if len(df) and text_cols and len(text_cols) == df.shape[1]:
-        blank = np.ones(len(df), dtype=bool)
-        for c in text_cols:
-            blank &= (df[c].astype("str").str.strip() == "").to_numpy()
-        if blank.any():
-            df = df.loc[~blank].reset_index(drop=True)
-            lines = lines[~blank]
-        info["blank_lines"] = int(blank.sum())
-    else:
-        info["blank_lines"] = 0
-    info["rows_read"] = int(len(df)) + len(bad)
-    info["bad_lines"] = len(bad)
-    return RawTable(data=df, lines=np.asarray(lines, dtype=np.int64), source_file=name, info=info, bad_lines=bad)
+    if not len(df) or len(text_cols) != df.shape[1]:
+        return
+    blank = np.ones(len(df), dtype=bool)
+    for c in text_cols:
+        blank &= (df[c].astype("str").str.strip() == "").to_numpy()
+    if blank.any():
+        t.data = df.loc[~blank].reset_index(drop=True)
+        t.lines = t.lines[~blank]
+        t.info["blank_lines"] = int(t.info.get("blank_lines", 0)) + int(blank.sum())
+
+
+def read_raw(path: str | Path, sheet: str | None = None, progress: bool = False) -> RawTable:
+    """Read one export that holds one table into a :class:`RawTable` (see :func:`read_tables`).
+
+    Parameters
+    ----------
+    path : str or Path
+    sheet : str, optional
+        For a workbook: the sheet to read; needed when more than one sheet holds data.
+    progress : bool, default False
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    UnreadableFileError
+        As :func:`read_tables`, and for a workbook with several data sheets and no ``sheet``.
+
+    Examples
+    --------
+    >>> t = read_raw("datasets/raw/clinic_export_messy.csv")
+    >>> int(t.lines[0])
+    2
+    """
+    tables = read_tables(path, sheets=[sheet] if sheet is not None else None, progress=progress)
+    if len(tables) > 1:
+        names = ", ".join(t.info.get("sheet", t.source_file) for t in tables)
+        raise UnreadableFileError(f"{Path(path).name}: several sheets hold data ({names}); choose one with sheet=")
+    return tables[0]
+
+
+def read_clean_table(path: str | Path) -> pd.DataFrame:
+    """Read a clean table written by ``hipkit clean`` (.csv or .parquet), ids and labels as text.
+
+    ``pandas.read_csv`` would read an id column of ``007`` and ``7`` as the number 7 twice, merging
+    two participants; here the canonical text columns stay text, and only empty cells are missing.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    UnreadableFileError
+        Missing file, another format, or a parser failure (one line).
+
+    Examples
+    --------
+    >>> read_clean_table("datasets/clean/clinic_clean.csv")["participant_id"].dtype.kind in "OT"
+    True
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UnreadableFileError(f"{p}: no such file")
+    if p.is_dir():
+        raise UnreadableFileError(f"{p}: is a folder, not a file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            df = pd.read_parquet(p)
+            for c in TEXT_COLUMNS:
+                if c in df.columns and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+                    v = df[c]
+                    whole = v.dropna().eq(v.dropna().round()).all()
+                    text = v.astype("Int64").astype("str") if whole else v.astype("str")
+                    df[c] = text.where(v.notna(), None).astype("object")  # ids 1, 2: text "1", not "1.0"
+            return df
+        if suffix == ".csv":
+            header = pd.read_csv(p, nrows=0).columns
+            text = {c: "str" for c in TEXT_COLUMNS if c in header}
+            return pd.read_csv(p, dtype=text, keep_default_na=False, na_values=[""])
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line, whatever the parser says
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnreadableFileError(f"{p}: cannot read ({first})") from None
+    raise UnreadableFileError(f"{p}: must be a .csv or .parquet file")

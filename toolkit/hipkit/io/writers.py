@@ -67,20 +67,31 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> int:
     OutputError
         The file cannot be written (one line naming it); nothing half-written is left behind.
     """
-    safe, n = neutralise_formulas(df)
     with atomic_path(path) as tmp:
-        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-    return n
+        return _write(df, tmp, ".csv")
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> int:
-    """Write ``df`` to ``path`` (.csv or .parquet), atomically; return the number of neutralised cells."""
-    path = Path(path)
-    suffix = path.suffix.lower()
+def _write(df: pd.DataFrame, path: Path, suffix: str) -> int:
     if suffix == ".csv":
-        return write_csv(df, path)
-    if suffix in (".parquet", ".pq"):
-        with atomic_path(path) as tmp:
-            df.to_parquet(tmp, index=False)
-        return 0
-    raise InputError(f"{path}: output must end in .csv or .parquet")
+        safe, n = neutralise_formulas(df)
+        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+        return n
+    df.to_parquet(path, index=False)
+    return 0
+
+
+def write_table(df: pd.DataFrame, path: str | Path, suffix: str | None = None) -> int:
+    """Write ``df`` to ``path`` (.csv or .parquet), atomically; return the number of neutralised cells.
+
+    ``suffix`` gives the format when ``path`` is a temporary file of an :func:`atomic_path` block
+    (then it is written in place: the block renames it).
+    """
+    path = Path(path)
+    kind = (suffix or path.suffix).lower()
+    kind = ".parquet" if kind == ".pq" else kind
+    if kind not in (".csv", ".parquet"):
+        raise InputError(f"{path}: output must end in .csv or .parquet")
+    if suffix is not None:
+        return _write(df, path, kind)
+    with atomic_path(path) as tmp:
+        return _write(df, tmp, kind)
