@@ -185,18 +185,29 @@ def _describe_role(r: ColumnRole) -> str:
     return r.role
 
 
-def _quarantine_read_problems(table, roles: list[ColumnRole], q: Quarantine, log: AuditLog) -> None:
+def _quarantine_read_problems(
+    table, roles: list[ColumnRole], q: Quarantine, log: AuditLog, withhold: bool = False
+) -> None:
     """Quarantine what the reader could not use: malformed lines (removed) and unusable cells (blanked)."""
     name = table.source_file
     if table.bad_lines:
         bad = pd.DataFrame(
             {"source_file": name, "source_line": [b.line for b in table.bad_lines], "participant_id": ""}
         )
+        # A broken line cannot be split into its cells, so its text is shown only when no column of
+        # the file may identify a person (and never in a de-identifying run).
+        private = withhold or any(r.role in ("identifier", "unmapped") for r in roles)
+        shown = [
+            f"[line withheld: the file has columns that may identify people; see line {b.line} of the input]"
+            if private
+            else b.text[:500]
+            for b in table.bad_lines
+        ]
         q.add(
             bad,
             np.ones(len(bad), dtype=bool),
             "",
-            pd.Series([b.text for b in table.bad_lines]),
+            pd.Series(shown),
             R.MALFORMED_LINE,
             "row_removed",
             pd.Series([f"malformed line: {b.reason}; the line was not read" for b in table.bad_lines]),
@@ -536,7 +547,7 @@ def clean_tables(
         for col, table_counts in spelling_counts(rec).items():  # every record read, removed or not
             spelled.setdefault(col, Counter()).update(table_counts)
         steps.update(1)
-        _quarantine_read_problems(table, roles, q, log)
+        _quarantine_read_problems(table, roles, q, log, withhold=options.deidentify)
         n_in = int(len(rec)) + len(table.bad_lines)
         rows_in += n_in
         quarantined += int(drop.sum()) + len(table.bad_lines)

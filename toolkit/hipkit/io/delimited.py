@@ -5,11 +5,12 @@ do, and this module adds, is refuse to *guess* when the structure is broken:
 
 - **physical lines**: a record's line is the file line where it starts (the header is line 1), so a
   quoted field with embedded line breaks moves the next record's line on by the breaks it holds;
-- **unbalanced quotes**: a quote that opens a field and swallows the lines after it (to the end of
-  the file, or up to a later stray quote) is found, because the swallowed lines would each be a
-  complete record on their own, or because the file ends inside the quotes. That one line is
-  reported as malformed and reading resumes on the next line, so one stray quote costs one record,
-  never the rest of the file;
+- **unbalanced quotes**: a quote that opens a field and swallows the lines after it is found when
+  the file ends inside the quotes, or (a later stray quote closing it) when the record's first line
+  and every swallowed line would each be a complete record on their own. That one line is reported
+  as malformed and reading resumes on the next line, so one stray quote costs one record, never the
+  rest of the file. A valid record can in rare cases look like that (a note over several lines,
+  each with as many commas as the file has columns): it is then reported, never silently changed;
 - **ragged lines**: a record with more fields than the header (beyond empty trailing fields) or
   fewer is malformed: which cell is missing or extra cannot be known, so it is not guessed;
 - **NUL characters** make a line malformed (a sign of a binary or corrupted file);
@@ -92,15 +93,21 @@ def _field_limit(limit: int):
         csv.field_size_limit(old)
 
 
-def _looks_like_records(lines: list[str], delimiter: str, width: int) -> bool:
-    """Whether lines swallowed by an open quote would each be a whole record on their own."""
-    if not lines:
+def _looks_like_records(first: str, more: list[str], delimiter: str, width: int) -> bool:
+    """Whether a record over several lines is rather an unbalanced quote that swallowed whole records.
+
+    It is when its first line and every line it swallowed each split into exactly ``width`` fields
+    on their own (quotes read as plain characters). A genuine quoted field over several lines (a
+    note with line breaks) splits its lines otherwise: the field's lines share the record's fields
+    between them. Files of one or two columns give no such evidence and are not judged.
+    """
+    if width < 3 or not more:
         return False
-    for ln in lines:
-        parts = next(csv.reader([ln.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
-        if len(parts) < width:
-            return False
-    return True
+
+    def fields(line: str) -> int:
+        return len(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []))
+
+    return fields(first) == width and all(fields(ln) == width for ln in more)
 
 
 def iter_records(
@@ -208,7 +215,7 @@ def iter_records(
                     yield Record(start, fields)
                     continue
                 if more:
-                    if _looks_like_records(more, delimiter, width):
+                    if _looks_like_records(line, more, delimiter, width):
                         yield Malformed(start, line.rstrip("\r\n"), "a quote opened on this line is not closed")
                         restart = more
                         base, seen = start, 0

@@ -7,6 +7,7 @@ would run as a formula is neutralised wherever it is written.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -74,10 +75,26 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> int:
 def _write(df: pd.DataFrame, path: Path, suffix: str) -> int:
     if suffix == ".csv":
         safe, n = neutralise_formulas(df)
-        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+        # Python's csv writer (under pandas) leaves a field holding a lone carriage return
+        # unquoted when lines end in "\n", and the file no longer reads back: quote such files'
+        # text fields.
+        quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+        safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g", quoting=quoting)
         return n
     df.to_parquet(path, index=False)
     return 0
+
+
+def _has_carriage_return(df: pd.DataFrame) -> bool:
+    if any("\r" in str(c) for c in df.columns):
+        return True
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        if s.astype("str").str.contains("\r", regex=False).any():
+            return True
+    return False
 
 
 def write_table(df: pd.DataFrame, path: str | Path, suffix: str | None = None) -> int:
