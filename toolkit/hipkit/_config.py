@@ -105,8 +105,8 @@ def describe_value(value: Any) -> str:
 
     Examples
     --------
-    >>> describe_value("abc"), describe_value(None), describe_value([1, 2])
-    ("'abc'", 'nothing', 'a list of 2 items')
+    >>> describe_value("abc"), describe_value(None), describe_value([1, 2]), describe_value(2.0)
+    ("'abc'", 'nothing', 'a list of 2 items', '2')
     """
     if value is None:
         return "nothing"
@@ -114,6 +114,8 @@ def describe_value(value: Any) -> str:
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -124,7 +126,9 @@ _NUMBER_TYPES = {"float_type", "float_parsing", "int_type", "int_parsing", "int_
 def _problem(err: dict) -> str:
     kind, ctx, got = err["type"], err.get("ctx") or {}, describe_value(err.get("input"))
     if kind == "unknown_key":
-        return f"unknown key {str(ctx['key'])!r}" + suggest(ctx["key"], ctx["valid"].split(", "))
+        key = str(ctx["key"])
+        hint = suggest(key, ctx["valid"].split(", ")) if len(key) <= 100 else ""
+        return f"unknown key {describe_value(key)}" + hint
     if kind == "missing":
         return "missing key"
     if kind in _NUMBER_TYPES:

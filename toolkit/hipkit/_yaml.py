@@ -192,6 +192,10 @@ def _problem(exc: yaml.YAMLError) -> str:
     return first[0] if first else type(exc).__name__
 
 
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
 class _Frame:
     __slots__ = ("container", "path", "key", "key_line")
 
@@ -262,7 +266,9 @@ class _TreeBuilder:
                 self.fail(line, "a key must be plain text (quote it if it is empty or holds ': ')")
             if value in top.container:
                 first = self.lines.get((*top.path, value), "?")
-                self.fail(line, f"key {value!r} appears twice in the same mapping (first at line {first}); keep one")
+                self.fail(
+                    line, f"key {_short(value)} appears twice in the same mapping (first at line {first}); keep one"
+                )
             top.key, top.key_line = value, line
             self.lines[(*top.path, value)] = line
             return (*top.path, value)

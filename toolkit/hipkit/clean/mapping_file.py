@@ -82,17 +82,6 @@ class CodedValues(StrictModel):
     site: dict[str, Text] | None = None
     discharge_reason: dict[str, Text] | None = None
 
-    @model_validator(mode="after")
-    def _codes_distinct(self) -> "CodedValues":
-        for var, table in self.tables().items():
-            seen: dict[str, str] = {}
-            for code, label in table.items():
-                low = code.strip().lower()
-                if seen.get(low, label) != label:
-                    raise ValueError(f"{var}: codes that read the same ({low!r}) have different labels")
-                seen[low] = label
-        return self
-
     def tables(self) -> dict[str, dict[str, str]]:
         """The code tables given, by variable."""
         return {var: table for var, table in self.__dict__.items() if table is not None}
@@ -124,28 +113,35 @@ class MappingFile(StrictModel):
     def _date_format(cls, fmt: str | None) -> str | None:
         return None if fmt is None else _check_date_format(fmt)
 
-    @field_validator("visits")
-    @classmethod
-    def _labels_distinct(cls, visits: dict[str, float] | None) -> dict[str, float] | None:
-        seen: dict[str, float] = {}
-        for label, week in (visits or {}).items():
-            key = normalise_label(label)
-            if not key:
-                raise ValueError(f"visit label {label!r} has no letters or digits")
-            if seen.get(key, week) != week:
-                raise ValueError(f"visit labels that read the same ({key!r}) map to different weeks")
-            seen[key] = week
-        return visits
-
 
 def _where(loc: tuple, data: Any) -> tuple[str, tuple]:
     if len(loc) >= 2 and loc[0] == "columns":
-        return f"column {str(loc[1])!r}", loc[2:]
+        return f"column {describe_value(loc[1])}", loc[2:]
     if len(loc) >= 2 and loc[0] == "visits":
-        return f"visit {str(loc[1])!r}", loc[2:]
+        return f"visit {describe_value(loc[1])}", loc[2:]
     if len(loc) >= 3 and loc[0] == "values":
-        return f"values: {loc[1]}: code {str(loc[2])!r}", loc[3:]
+        return f"values: {loc[1]}: code {describe_value(loc[2])}", loc[3:]
     return "", loc
+
+
+def _distinct(doc: YamlDocument, where: tuple, table: dict, norm, place: str, *, allow_empty: bool = False) -> dict:
+    """``table`` with normalised keys; two keys that read the same must agree (the line says where)."""
+    out: dict = {}
+    first: dict = {}
+    for key, value in table.items():
+        norm_key = norm(key)
+        line = doc.line((*where, key))
+        at = f"{doc.origin}, line {line}" if line else doc.origin
+        if not norm_key and not allow_empty:
+            raise InputError(f"{at}: {place} {describe_value(key)} has no letters or digits")
+        if out.get(norm_key, value) != value:
+            raise InputError(
+                f"{at}: {place} {describe_value(key)} reads the same as {describe_value(first[norm_key])} "
+                f"but says {describe_value(value)}, not {describe_value(out[norm_key])}"
+            )
+        out[norm_key] = value
+        first.setdefault(norm_key, key)
+    return out
 
 
 def read_mapping_file(source: str | Path | dict) -> tuple[dict[str, Any], str]:
@@ -193,9 +189,11 @@ def read_mapping_file(source: str | Path | dict) -> tuple[dict[str, Any], str]:
         given = raw_columns.get(header)
         # A header mapped to a bare name keeps that name (the form map_columns documents).
         columns[header] = given if isinstance(given, str) else col.model_dump(exclude_none=True)
-    values = {
-        var: {code.strip().lower(): label for code, label in table.items()}
-        for var, table in (spec.values.tables() if spec.values else {}).items()
-    }
-    visits = {normalise_label(label): float(week) for label, week in (spec.visits or {}).items()}
+    values: dict[str, dict[str, str]] = {}
+    for var, table in (spec.values.tables() if spec.values else {}).items():
+        codes = _distinct(
+            doc, ("values", var), table, lambda c: c.strip().lower(), f"values: {var}: code", allow_empty=True
+        )
+        values[var] = codes
+    visits = _distinct(doc, ("visits",), spec.visits or {}, normalise_label, "visit")
     return {"columns": columns, "visits": visits, "values": values, "date_format": spec.date_format}, doc.origin

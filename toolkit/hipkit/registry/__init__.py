@@ -15,6 +15,10 @@ registry with a YAML file of the same shape, without editing the package::
         per_side: true
         aliases: [hop, single leg hop, hop distance]
 
+Such a file is read safely and checked key by key (:mod:`hipkit.registry.schema`): a misspelt key
+(``mcdi:`` for ``mcid:``) is a :class:`~hipkit.errors.RegistryError` naming the file, the line, the
+measure and the closest valid key, never a silently unset MCID.
+
 Examples
 --------
 >>> from hipkit import load_registry

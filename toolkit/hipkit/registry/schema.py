@@ -86,7 +86,9 @@ class MeasureEntry(StrictModel):
     @classmethod
     def _snake_case(cls, name: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise ValueError(f"measure name {name!r} must be snake_case (a-z, 0-9, _), e.g. hop_distance_cm")
+            raise ValueError(
+                f"measure name {describe_value(name)} must be snake_case (a-z, 0-9, _), e.g. hop_distance_cm"
+            )
         return name
 
     @model_validator(mode="after")
@@ -107,7 +109,7 @@ class MeasureEntry(StrictModel):
             raise ValueError(f"units: the canonical unit {self.unit!r} must have factor 1, not {seen[canonical]:g}")
         for alias in self.aliases or ():
             if not normalise_label(alias):
-                raise ValueError(f"alias {alias!r} has no letters or digits")
+                raise ValueError(f"alias {describe_value(alias)} has no letters or digits")
         return self
 
     @property
@@ -138,10 +140,10 @@ def _where(loc: tuple, data: Any) -> tuple[str, tuple]:
     if len(loc) >= 2 and loc[0] in ("measures", "covariates") and isinstance(loc[1], int):
         entry = data[loc[0]][loc[1]] if isinstance(data, dict) else None
         name = entry.get("name") if isinstance(entry, dict) else None
-        place = f"measure {name!r}" if isinstance(name, str) else f"{loc[0]} item {loc[1] + 1}"
+        place = f"measure {describe_value(name)}" if isinstance(name, str) else f"{loc[0]} item {loc[1] + 1}"
         return place, loc[2:]
     if len(loc) >= 2 and loc[0] == "keys":
-        return f"keys: {str(loc[1])!r}", loc[2:]
+        return f"keys: {describe_value(loc[1])}", loc[2:]
     if len(loc) >= 2 and loc[0] == "categories":
         return "categories", loc[1:]
     return "", loc
