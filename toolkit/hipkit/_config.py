@@ -21,6 +21,7 @@ hipkit.errors.InputError: f.yml, line 2: unknown section 'sorce' (did you mean '
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any, Callable, TypeVar
 
@@ -48,13 +49,18 @@ class StrictModel(BaseModel):
         # pydantic's own extra="forbid" error does not say which keys were valid; this one does,
         # so the message can suggest the closest.
         if isinstance(data, dict):
-            valid = [f.alias or name for name, f in cls.model_fields.items()]
+            valid = _keys_of(cls)
             for key in data:
                 if key not in valid:
                     raise PydanticCustomError(
                         "unknown_key", "unknown key {key}", {"key": key, "valid": ", ".join(valid)}
                     )
         return data
+
+
+@functools.cache
+def _keys_of(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(f.alias or name for name, f in model.model_fields.items())
 
 
 def _one_edit_apart(a: str, b: str) -> bool:

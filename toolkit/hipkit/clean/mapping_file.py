@@ -52,9 +52,11 @@ class ColumnSpec(StrictModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> "ColumnSpec":
+        if self.measure is None and self.key is None:
+            if self.target is None:
+                raise ValueError("say what the column holds with measure:, target: or key: (or map it to ignore)")
+            return self  # the common case: a bare name
         given = {k: v for k, v in (("measure", self.measure), ("target", self.target), ("key", self.key)) if v}
-        if not given:
-            raise ValueError("say what the column holds with measure:, target: or key: (or map it to ignore)")
         if len(set(given.values())) > 1:
             raise ValueError(f"give one of {', '.join(given)}, not several")
         return self
