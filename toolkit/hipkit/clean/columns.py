@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import InputError, UnmappableFileError
 from ..registry import Registry, normalise_label
+from .mapping_file import read_mapping_file
 
 __all__ = ["ColumnRole", "Mapping", "load_mapping", "map_columns", "parse_visit_label"]
 
@@ -102,45 +101,37 @@ class Mapping:
 
 
 def load_mapping(path: str | Path | Mapping | dict | None) -> Mapping:
-    """Read a mapping YAML file (or pass through a dict / :class:`Mapping`)."""
+    """Read a mapping YAML file (or pass through a dict / :class:`Mapping`).
+
+    The file is read safely and checked key by key (:mod:`hipkit.clean.mapping_file`): every
+    value stays as written (a header ``007``, a code ``1``, a visit label ``no``), and an unknown
+    key, a wrong type, an alias or a hostile file is one line naming the file and the line.
+
+    Parameters
+    ----------
+    path : str, Path, dict, Mapping or None
+        The mapping file, its content as a dict, or an already parsed :class:`Mapping`.
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or does not have the mapping file's shape.
+
+    Examples
+    --------
+    >>> load_mapping({"visits": {"Visit 2": 2}}).visits
+    {'visit 2': 2.0}
+    """
     if path is None:
         return Mapping()
     if isinstance(path, Mapping):
         return path
-    if isinstance(path, dict):
-        spec, origin = path, "mapping"
-    else:
-        origin = str(path)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                spec = yaml.safe_load(fh) or {}
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read the mapping file ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            first = str(exc).splitlines()[0]
-            raise InputError(f"{path}: the mapping file is not valid YAML ({first})") from None
-    if not isinstance(spec, dict):
-        raise InputError(f"{origin}: a mapping file is a YAML mapping with a 'columns:' section")
-    unknown = set(spec) - {"columns", "visits", "values", "date_format"}
-    if unknown:
-        raise InputError(f"{origin}: unknown section(s) {sorted(unknown)}; use columns, visits, values, date_format")
-    visits = {}
-    for k, v in (spec.get("visits") or {}).items():
-        try:
-            visits[normalise_label(k)] = float(v)
-        except (TypeError, ValueError):
-            raise InputError(f"{origin}: visit {k!r} must map to a week number, not {v!r}") from None
-    values = {
-        var: {str(k).strip().lower(): str(v) for k, v in table.items()}
-        for var, table in (spec.get("values") or {}).items()
-    }
-    return Mapping(
-        columns={str(k): v for k, v in (spec.get("columns") or {}).items()},
-        visits=visits,
-        values=values,
-        date_format=spec.get("date_format"),
-        source=origin,
-    )
+    parts, origin = read_mapping_file(path)
+    return Mapping(**parts, source=origin)
 
 
 def parse_visit_label(label: str, registry: Registry, mapping: Mapping | None = None) -> float | None:

@@ -15,6 +15,10 @@ registry with a YAML file of the same shape, without editing the package::
         per_side: true
         aliases: [hop, single leg hop, hop distance]
 
+Such a file is read safely and checked key by key (:mod:`hipkit.registry.schema`): a misspelt key
+(``mcdi:`` for ``mcid:``) is a :class:`~hipkit.errors.RegistryError` naming the file, the line, the
+measure and the closest valid key, never a silently unset MCID.
+
 Examples
 --------
 >>> from hipkit import load_registry
@@ -27,30 +31,18 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
-
+from .._config import suggest
+from .._yaml import YamlDocument, parse_yaml, read_yaml
 from ..errors import RegistryError
+from .labels import normalise_label
+from .schema import MeasureEntry, MeasureFile, read_measure_file
 
 __all__ = ["Measure", "Registry", "load_registry", "normalise_label"]
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def normalise_label(text: str) -> str:
-    """Lower-case ``text`` and turn every run of punctuation or space into one space.
-
-    Examples
-    --------
-    >>> normalise_label("  HipAbd_6wk (lb) ")
-    'hipabd 6wk lb'
-    """
-    return _NON_ALNUM.sub(" ", str(text).lower()).strip()
 
 
 @dataclass(frozen=True)
@@ -116,60 +108,31 @@ class Measure:
         return None
 
 
-_KINDS = {"outcome", "covariate", "derived"}
-_DIRECTIONS = {"higher_better", "lower_better", None}
-
-
-def _measure_from_dict(entry: Mapping[str, Any], kind_default: str, origin: str) -> Measure:
-    try:
-        name = str(entry["name"])
-        unit = str(entry["unit"])
-        low, high = (float(v) for v in entry["range"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RegistryError(
-            f"{origin}: measure {entry.get('name', '?')!r} needs name, unit and range [low, high] ({exc})"
-        ) from None
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise RegistryError(f"{origin}: measure name {name!r} must be snake_case (a-z, 0-9, _)")
-    if low > high:
-        raise RegistryError(f"{origin}: measure {name!r} has range low > high")
-    kind = str(entry.get("kind", kind_default))
-    if kind not in _KINDS:
-        raise RegistryError(f"{origin}: measure {name!r} kind must be one of {sorted(_KINDS)}")
-    direction = entry.get("direction")
-    if direction not in _DIRECTIONS:
-        raise RegistryError(f"{origin}: measure {name!r} direction must be higher_better or lower_better")
-    units = {normalise_label(k): float(v) for k, v in (entry.get("units") or {"": 1.0}).items()}
-    units.setdefault(normalise_label(unit), 1.0)
-    aliases = tuple(dict.fromkeys(normalise_label(a) for a in [name, *entry.get("aliases", [])]))
-
-    def fig(key: str) -> tuple[float | None, str | None]:
-        value = entry.get(key)
-        if value is None:
-            return None, None
-        if isinstance(value, Mapping):
-            return float(value["value"]), value.get("source")
-        return float(value), None
-
-    mcid, mcid_src = fig("mcid")
-    mdc, mdc_src = fig("mdc")
-    sem, sem_src = fig("sem")
+def _measure(entry: MeasureEntry) -> Measure:
+    """Turn a validated measure-file entry into a :class:`Measure`."""
+    units = {normalise_label(k): float(v) for k, v in (entry.units or {"": 1.0}).items()}
+    units.setdefault(normalise_label(entry.unit), 1.0)
+    aliases = tuple(dict.fromkeys(normalise_label(a) for a in [entry.name, *(entry.aliases or [])]))
+    figures = {
+        key: (None, None) if fig is None else (float(fig.value), fig.source)
+        for key, fig in (("mcid", entry.mcid), ("mdc", entry.mdc), ("sem", entry.sem))
+    }
     return Measure(
-        name=name,
-        label=str(entry.get("label", name)),
-        unit=unit,
+        name=entry.name,
+        label=entry.label or entry.name,
+        unit=entry.unit,
         units=units,
-        range=(low, high),
-        kind=kind,
-        direction=direction,
-        per_side=bool(entry.get("per_side", False)),
+        range=(float(entry.range[0]), float(entry.range[1])),
+        kind=entry.resolved_kind,
+        direction=entry.direction,
+        per_side=bool(entry.per_side),
         aliases=aliases,
-        mcid=mcid,
-        mcid_source=mcid_src,
-        mdc=mdc,
-        mdc_source=mdc_src,
-        sem=sem,
-        sem_source=sem_src,
+        mcid=figures["mcid"][0],
+        mcid_source=figures["mcid"][1],
+        mdc=figures["mdc"][0],
+        mdc_source=figures["mdc"][1],
+        sem=figures["sem"][0],
+        sem_source=figures["sem"][1],
     )
 
 
@@ -266,29 +229,41 @@ class Registry:
     def extend(self, source: str | Path | Mapping[str, Any] | Measure) -> "Registry":
         """Return a new registry with the measures of ``source`` added or replaced.
 
+        A measure file may also add spellings to the vocabulary (``keys``, ``identifiers``,
+        ``categories``, ``missing_tokens``, ``baseline_labels``); every key of the file is checked
+        (see :mod:`hipkit.registry.schema`), and a user's spelling that another measure or key
+        already owns is refused rather than silently shadowed.
+
         Parameters
         ----------
         source : path to a YAML file, a mapping of the YAML's shape, or a :class:`Measure`
+
+        Returns
+        -------
+        Registry
+
+        Raises
+        ------
+        RegistryError
+            One line naming the file, the line, the measure and what is wrong.
+
+        Examples
+        --------
+        >>> reg = load_registry().extend({"measures": [{"name": "hop_cm", "unit": "cm", "range": [0, 300],
+        ...                                             "direction": "higher_better", "mcdi": 15}]})
+        Traceback (most recent call last):
+        ...
+        hipkit.errors.RegistryError: registry mapping: measure 'hop_cm': unknown key 'mcdi' (did you mean 'mcid'?)
         """
         if isinstance(source, Measure):
-            added = [source]
-            spec: Mapping[str, Any] = {}
+            return replace(self, measures=tuple(m for m in self.measures if m.name != source.name) + (source,))
+        if isinstance(source, (str, Path)):
+            doc = read_yaml(source, error=RegistryError, what="measure file")
+        elif isinstance(source, Mapping):
+            doc = YamlDocument(dict(source), "registry mapping")
         else:
-            spec = _read_yaml(source) if isinstance(source, (str, Path)) else source
-            origin = str(source) if isinstance(source, (str, Path)) else "registry mapping"
-            added = [_measure_from_dict(e, "outcome", origin) for e in spec.get("measures", [])]
-            added += [_measure_from_dict(e, "covariate", origin) for e in spec.get("covariates", [])]
-        names = {m.name for m in added}
-        measures = tuple(m for m in self.measures if m.name not in names) + tuple(added)
-        keys = {k: tuple(v) for k, v in self.keys.items()}
-        for k, v in (spec.get("keys") or {}).items():
-            keys[k] = tuple(keys.get(k, ())) + tuple(v)
-        return replace(
-            self,
-            measures=measures,
-            keys=keys,
-            identifiers=self.identifiers + tuple(normalise_label(i) for i in spec.get("identifiers", [])),
-        )
+            raise RegistryError(f"a measure source is a YAML file, a mapping or a Measure, not {type(source).__name__}")
+        return _apply(self, read_measure_file(doc), doc, define=False)
 
     def to_frame(self):
         """The registry as a DataFrame, one row per measure (for docs and reports)."""
@@ -315,36 +290,120 @@ class Registry:
         )
 
 
-def _read_yaml(path: str | Path) -> Mapping[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            spec = yaml.safe_load(fh) or {}
-    except OSError as exc:
-        raise RegistryError(f"cannot read measure file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise RegistryError(f"measure file {path} is not valid YAML: {exc}") from None
-    if not isinstance(spec, Mapping):
-        raise RegistryError(f"measure file {path} must be a mapping with a 'measures:' list")
-    return spec
+def _fail(doc: YamlDocument, loc: tuple, message: str) -> RegistryError:
+    line = doc.line(loc)
+    return RegistryError(f"{doc.origin}{f', line {line}' if line else ''}: {message}")
+
+
+def _apply(reg: Registry, spec: MeasureFile, doc: YamlDocument, *, define: bool) -> Registry:
+    """Add a validated measure file to ``reg``.
+
+    With ``define`` (the built-in file) the file defines the vocabulary of key columns and
+    category values; otherwise (users' files) it may only add spellings to what ``reg`` defines.
+    """
+    entries = [("measures", i, e) for i, e in enumerate(spec.measures or [])]
+    entries += [("covariates", i, e) for i, e in enumerate(spec.covariates or [])]
+    added: list[Measure] = []
+    first: dict[str, tuple] = {}
+    for section, i, entry in entries:
+        if entry.name in first:
+            earlier = doc.line(first[entry.name]) or "?"
+            raise _fail(
+                doc, (section, i), f"measure {entry.name!r} is defined twice in this file (first at line {earlier})"
+            )
+        first[entry.name] = (section, i)
+        added.append(_measure(entry))
+    names = {m.name for m in added}
+    kept = tuple(m for m in reg.measures if m.name not in names)
+
+    keys = {k: tuple(v) for k, v in reg.keys.items()}
+    for key, spellings in (spec.keys or {}).items():
+        if key not in keys and not define:
+            raise _fail(doc, ("keys", key), f"keys: unknown key column {key!r}{suggest(key, list(keys))}")
+        keys[key] = keys.get(key, ()) + tuple(spellings)
+    identifiers = reg.identifiers + tuple(normalise_label(i) for i in spec.identifiers or ())
+
+    categories = {var: dict(table) for var, table in reg.categories.items()}
+    for var, table in (spec.categories or {}).items():
+        if var not in categories and not define:
+            raise _fail(
+                doc, ("categories", var), f"categories: unknown variable {var!r}{suggest(var, list(categories))}"
+            )
+        lookup = categories.setdefault(var, {})
+        canon_known = set(lookup.values())
+        for canon, spellings in table.items():
+            if canon not in canon_known and not define:
+                raise _fail(
+                    doc,
+                    ("categories", var, canon),
+                    f"categories: {var}: unknown value {canon!r}{suggest(canon, sorted(canon_known))}; "
+                    f"a measure file adds spellings of {', '.join(sorted(canon_known))}",
+                )
+            for j, spelling in enumerate(spellings):
+                low = spelling.strip().lower()
+                if lookup.get(low, canon) != canon:
+                    raise _fail(
+                        doc,
+                        ("categories", var, canon, j),
+                        f"categories: {var}: {spelling!r} already means {lookup[low]!r}",
+                    )
+                lookup[low] = canon
+    missing = reg.missing_tokens | {t.strip().lower() for t in spec.missing_tokens or ()}
+    baseline = reg.baseline_labels | {normalise_label(t) for t in spec.baseline_labels or ()}
+
+    out = Registry(
+        measures=kept + tuple(added),
+        keys=keys,
+        identifiers=identifiers,
+        categories=categories,
+        missing_tokens=frozenset(missing),
+        baseline_labels=frozenset(baseline),
+    )
+    _check_spellings(out, spec, added, first, doc)
+    return out
+
+
+def _check_spellings(
+    reg: Registry, spec: MeasureFile, added: list[Measure], where: dict[str, tuple], doc: YamlDocument
+) -> None:
+    """Refuse a spelling that two owners claim: the loser would silently never match.
+
+    Header recognition tries identifiers, then key columns, then measures (the first measure to
+    claim an alias wins), so a new key spelling or identifier must not be a measure's alias, and
+    a new measure's alias must not be an identifier, a key spelling or another measure's alias.
+    """
+    new = {m.name for m in added}
+    owner: dict[str, str] = {}
+    for m in sorted(reg.measures, key=lambda m: m.name in new):  # existing measures claim first
+        for alias in m.aliases:
+            owner.setdefault(alias, m.name)
+    for key, spellings in (spec.keys or {}).items():
+        for j, spelling in enumerate(spellings):
+            taken = owner.get(normalise_label(spelling))
+            if taken is not None:
+                raise _fail(
+                    doc, ("keys", key, j), f"keys: {key}: {spelling!r} is already an alias of measure {taken!r}"
+                )
+    for j, ident in enumerate(spec.identifiers or ()):
+        taken = owner.get(normalise_label(ident))
+        if taken is not None:
+            raise _fail(doc, ("identifiers", j), f"identifiers: {ident!r} is already an alias of measure {taken!r}")
+    for m in added:
+        for alias in m.aliases:
+            loc = (*where[m.name], "aliases")
+            if reg.is_identifier(alias):
+                raise _fail(doc, loc, f"measure {m.name!r}: alias {alias!r} is a direct identifier; remove it")
+            key = reg.match_key(alias)
+            if key is not None:
+                raise _fail(doc, loc, f"measure {m.name!r}: alias {alias!r} already names the key column {key!r}")
+            if owner[alias] != m.name:
+                raise _fail(doc, loc, f"measure {m.name!r}: alias {alias!r} already names {owner[alias]!r}; remove it")
 
 
 def _builtin() -> Registry:
     text = resources.files(__package__).joinpath("measures.yaml").read_text(encoding="utf-8")
-    spec = yaml.safe_load(text)
-    measures = [_measure_from_dict(e, "outcome", "measures.yaml") for e in spec["measures"]]
-    measures += [_measure_from_dict(e, "covariate", "measures.yaml") for e in spec["covariates"]]
-    categories = {
-        var: {str(s).strip().lower(): canon for canon, sp in table.items() for s in sp}
-        for var, table in spec["categories"].items()
-    }
-    return Registry(
-        measures=tuple(measures),
-        keys={k: tuple(v) for k, v in spec["keys"].items()},
-        identifiers=tuple(normalise_label(i) for i in spec["identifiers"]),
-        categories=categories,
-        missing_tokens=frozenset(str(t).strip().lower() for t in spec["missing_tokens"]),
-        baseline_labels=frozenset(normalise_label(t) for t in spec["baseline_labels"]),
-    )
+    doc = parse_yaml(text, "measures.yaml", error=RegistryError, what="measure file")
+    return _apply(Registry(measures=()), read_measure_file(doc), doc, define=True)
 
 
 _BUILTIN: Registry | None = None
