@@ -220,8 +220,11 @@ def _role_from_mapping(raw: str, spec: Any, registry: Registry, origin: str) -> 
         return ColumnRole(raw, "key", target, None if visit is None else float(visit))
     if isinstance(target, str) and target.endswith("_unit") and target[:-5] in registry:
         return ColumnRole(raw, "unit", target[:-5])
+    from .._config import suggest
+
+    valid = [*registry.names(), *registry.keys, "participant_id", "ignore", "identifier"]
     raise InputError(
-        f"{origin}: column {raw!r} maps to {target!r}, which is neither a measure nor a key "
+        f"{origin}: column {raw!r} maps to {target!r}, which is neither a measure nor a key{suggest(target, valid)} "
         f"(measures: {', '.join(registry.names())}; keys: {', '.join(registry.keys)}; or 'ignore')"
     )
 

@@ -565,6 +565,14 @@ def clean_tables(
             }
         )
         steps.update(1)
+    headers_seen = {h for t in tables for h in t.data.columns}
+    unused = [h for h in mp.columns if h not in headers_seen]
+    if unused and tables:
+        log.warn(
+            f"the mapping file names column(s) that no input has: {', '.join(repr(u) for u in unused[:10])}"
+            + (" ..." if len(unused) > 10 else "")
+            + "; check their spelling"
+        )
     data = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
     if "side" not in data.columns:
         data["side"] = pd.Series(None, index=data.index, dtype="object")
