@@ -450,6 +450,32 @@ def cases_outputs_are_inputs() -> list[Case]:
             links=[("folderlink", "export.csv", "symlink")],
         )
     )
+    # A refusal leaves outputs from an earlier run as they were (they are listed as files of the
+    # case, so the raw-file test compares their SHA-256 too).
+    previous = {"out_clean.csv": b"participant_id,visit_week\nP1,0\n", "out_log.json": b"{}\n"}
+    cases.append(
+        Case(
+            "refusal_keeps_earlier_outputs",
+            6,
+            "an unreadable input where --out and --log already hold an earlier run's files",
+            {"export.csv": b"\x00\x01binary", **previous},
+            ["export.csv"],
+            modes=("mem",),
+            expect="refuse",
+            mentions=["export.csv"],
+        )
+    )
+    cases.append(
+        Case(
+            "ooc_refusal_keeps_earlier_outputs",
+            6,
+            "--out-of-core on an unreadable input, into a folder holding an earlier run's log",
+            {"export.csv": b"\x00\x01binary", "out_folder/log.json": b"{}\n"},
+            ["export.csv"],
+            modes=("ooc",),
+            expect="refuse",
+        )
+    )
     cases.append(
         Case(
             "out_is_a_folder",

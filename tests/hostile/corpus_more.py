@@ -369,6 +369,12 @@ def cases_resources() -> list[Case]:
             ["far.xlsx"],
             expect="either",
             resource=True,
+            # Four records in rows 2-5, and the far cell's row: a record holding one value, no id.
+            records={"far.xlsx!Sheet1": [2, 3, 4, 5, 1048576]},
+            values=[
+                {"where": where_line("far.xlsx!Sheet1", i + 2), "values": v.expected()}
+                for i, v in enumerate(cohort(rng_for("xlsx_far_cell"), 2, weeks=(0,)))
+            ],
         )
     )
     cases.append(
