@@ -248,6 +248,18 @@ def _package_parts(sheets: Sequence[Sheet]) -> dict[str, str]:
     }
 
 
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed timestamp, so that the same workbook gives the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # The level's attribute is private before Python 3.13 (``_compresslevel``), public after.
+    for attr in ("compress_level", "_compresslevel"):
+        if attr in zipfile.ZipInfo.__slots__:
+            setattr(info, attr, 1)
+            break
+    return info
+
+
 def write_xlsx(
     target,
     sheets: Sequence[Sheet],
@@ -261,11 +273,11 @@ def write_xlsx(
     """
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name, text in _package_parts(sheets).items():
-            z.writestr(name, text)
+            z.writestr(_member(name), text)
         for i, sheet in enumerate(sheets, start=1):
             head, body = _sheet_xml_head(sheet), _sheet_rows_xml(sheet)
             if bomb is not None and bomb[0] == i - 1:
-                with z.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as fh:
+                with z.open(_member(f"xl/worksheets/sheet{i}.xml"), "w", force_zip64=True) as fh:
                     fh.write((head + body).encode())
                     chunk = bomb[1] * max(1, (1 << 20) // len(bomb[1]))
                     written = 0
@@ -274,9 +286,9 @@ def write_xlsx(
                         written += len(chunk)
                     fh.write(_SHEET_TAIL.encode())
             else:
-                z.writestr(f"xl/worksheets/sheet{i}.xml", head + body + _SHEET_TAIL)
+                z.writestr(_member(f"xl/worksheets/sheet{i}.xml"), head + body + _SHEET_TAIL)
         for name, data in extra_members:
-            z.writestr(name, data)
+            z.writestr(_member(name), data)
 
 
 def xlsx_bytes(sheets: Sequence[Sheet], **kwargs) -> bytes:
