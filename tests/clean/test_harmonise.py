@@ -45,9 +45,10 @@ def test_a_column_mixing_decimal_marks_reads_each_value_by_its_own_mark(file_mar
 @pytest.mark.parametrize(
     "cells, mark, expected",
     [
-        (["1,500", "2.5"], ".", [1500.0, 2.5]),  # a dot column: the comma groups thousands
+        (["1,500", "2.5"], ".", ["ambiguous_decimal", 2.5]),  # a point column: 1500, or a typo for 1.5?
         (["1,500", "2,5"], ",", [1.5, 2.5]),  # a comma column: 1,500 is 1.5
-        (["1.500", "2,5"], ",", [1500.0, 2.5]),  # ... and 1.500 is 1500
+        (["1.500", "2,5"], ",", ["ambiguous_decimal", 2.5]),  # ... and 1.500 is 1500 or a typo for 1.5
+        (["1,017.5", "1.017,5", "1,234,567"], ".", [1017.5, 1017.5, 1234567.0]),  # no doubt left
         (["1,500", "1.500"], "", ["ambiguous_decimal", "ambiguous_decimal"]),  # no mark known anywhere
         (["1,500", "2,5", "3.25"], ".", ["ambiguous_decimal", 2.5, 3.25]),  # mixed: three digits never guessed
     ],

@@ -67,7 +67,7 @@ def _check_clean(run_dir: Path, outs: dict, mode: str, written) -> None:
 
     log = json.loads((run_dir / outs["log"]).read_text())
     rows = log["rows"]
-    assert rows["in"] == len(written), f"{mode}: rows.in {rows['in']} != {len(written)} records written"
+    assert rows["lines"] == len(written), f"{mode}: rows.lines {rows['lines']} != {len(written)} records written"
     assert rows["in"] == rows["clean"] + rows["quarantined"] + rows["duplicates_removed"], f"{mode}: {rows}"
     if mode == "mem":
         _, clean = read_csv_rows(run_dir / outs["out"])

@@ -103,13 +103,19 @@ ACCOUNTED = case_params(lambda c: c.expect != "refuse")
 
 @pytest.mark.parametrize("name, mode", ACCOUNTED)
 def test_row_accounting_balances_and_counts_every_record(runs, name, mode):
-    """``rows.in`` is the number of records written, and in == clean + quarantined + duplicates."""
+    """``rows.lines`` is the number of physical records written, and in == clean + quarantined + duplicates.
+
+    ``rows.in`` counts the records after reshaping (a wide line makes one per visit and side), the
+    unit the other counts are in; ``rows.lines`` counts the physical records read.
+    """
     run, case = runs.get(name, mode), BY_NAME[name]
     if run.code == 2 and case.expect == "either":
         return  # refused with a reason (the exit test checks that the reason names the line)
     _cleaned(run)
     rows = run.log["rows"]
-    assert rows["in"] == case.n_records, f"rows.in = {rows['in']}, the generator wrote {case.n_records} records"
+    assert rows["lines"] == case.n_records, (
+        f"rows.lines = {rows['lines']}, the generator wrote {case.n_records} records"
+    )
     total = rows["clean"] + rows["quarantined"] + rows["duplicates_removed"]
     counts = {k: v for k, v in rows.items() if not isinstance(v, list)}
     assert rows["in"] == total, f"in {rows['in']} != clean + quarantined + duplicates {total} ({counts})"

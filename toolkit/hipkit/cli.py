@@ -217,7 +217,11 @@ def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
 
     if not args.out or Path(args.out).suffix:
         raise HipkitError("--out-of-core writes a folder: give --out FOLDER (no file extension)")
-    guard_outputs([args.out], args.raw)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise HipkitError(f"--out {args.out}: --out-of-core writes a folder, and this is a file")
+    for raw in args.raw:
+        if Path(args.out).resolve() == Path(raw).resolve():
+            raise HipkitError(f"refusing to write {args.out}: it is an input file (raw files are never overwritten)")
     res = clean_out_of_core(
         args.raw,
         args.out,

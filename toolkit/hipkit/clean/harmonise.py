@@ -117,9 +117,9 @@ def column_decimal(texts: pd.Series, default: str) -> str:
 def _number(text: str, decimal: str) -> tuple[float, str]:
     """One cell's number and status (``ok``, ``ambiguous_decimal``, ``not_a_number``) under a column mark.
 
-    ``1,500`` is 1.5 in a column (or file) whose decimal mark is the comma and 1500 in one whose mark
-    is the point; where no mark is known (``""``) or both are in use (``"mixed"``) it is ambiguous and
-    never guessed.
+    ``1,500`` is 1.5 in a column (or file) whose decimal mark is the comma; anywhere else (a point
+    column, where no mark is known, or both are in use) it is ambiguous and never guessed. Several
+    groups (``1,234,567``) or both marks (``1,017.5``) leave no doubt.
     """
     if _NUM_INT.match(text):
         return float(text), "ok"
@@ -131,9 +131,9 @@ def _number(text: str, decimal: str) -> tuple[float, str]:
         sign, whole, sep, frac = m.groups()
         if len(whole) > 3 or sep == decimal:
             return float(f"{sign}{whole}.{frac}"), "ok"  # four digits before: no thousands group
-        if decimal in (".", ","):
-            return float(f"{sign}{whole}{frac}"), "ok"  # the other mark: a thousands separator
-        return np.nan, "ambiguous_decimal"  # no mark known, or both in use
+        # The other mark, or no mark known: 1,500 in a point-decimal column is more often 1500 than
+        # 1.5, but not always; it is quarantined, never guessed.
+        return np.nan, "ambiguous_decimal"
     m = _NUM_GROUPED.match(text)
     if m:
         group, dec = m.group(2), m.group(3)

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._glossary import QUARANTINE_COLUMNS
 from ..errors import InputError, UnreadableFileError
 from ..io import write_csv, write_text
 from ..io.delimited import Malformed, iter_records, sniff_delimiter
@@ -49,12 +50,13 @@ from ..io.readers import (
     _detect_decimal,
     _parquet_text_columns,
     _sha256,
+    duplicate_headers,
 )
 from .audit import AuditLog, participant_ids
 from .columns import map_columns
 from .deidentify import code_for
 from .harmonise import choose_spellings, free_text_values, normalise_ids, numeric_collisions, visit_label_text
-from .pipeline import CleanOptions, _input_paths, clean_tables
+from .pipeline import CleanOptions, _input_paths, check_headers, clean_tables
 
 __all__ = ["clean_out_of_core", "OutOfCoreResult"]
 
@@ -118,6 +120,8 @@ class _Splitter:
         self.partitions = partitions
         self.options = options
         self.index = index
+        part.info.setdefault("duplicate_headers", duplicate_headers(part.header))
+        check_headers(part.info, part.name)
         self.columns = _dedupe_headers(part.header)
         roles = map_columns(list(self.columns), options.registry, options.mapping, part.name)
         self.roles = roles
@@ -243,6 +247,7 @@ def _split_excel(path: Path, index: int, work: Path, k: int, options: CleanOptio
             name=table.source_file,
             header=list(table.data.columns),
             info=dict(table.info),
+            bad_lines=list(table.bad_lines),
             cell_issues=list(table.cell_issues),
             warnings=list(table.warnings),
         )
@@ -407,11 +412,13 @@ def clean_out_of_core(
         (out / "data").mkdir(exist_ok=True)
         results = run_replicates(_clean_bucket, tasks, scheduler=scheduler, progress=progress, desc="cleaning parts")
         combined = _combine(results, parts, paths, options, k)
-        quar = [r["quarantine"] for r in results if r["quarantine"] is not None]
-        quarantine = pd.concat([q for q in quar if len(q)] or quar[:1], ignore_index=True) if quar else None
-        if quarantine is not None:
+        quar = [r["quarantine"] for r in results if r["quarantine"] is not None and len(r["quarantine"])]
+        if quar:
+            quarantine = pd.concat(quar, ignore_index=True)
             quarantine = quarantine.sort_values(["source_file", "source_line", "column"], kind="stable")
-            write_csv(quarantine, out / "quarantine.csv")
+        else:
+            quarantine = pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+        write_csv(quarantine, out / "quarantine.csv")
         write_text(out / "log.json", json.dumps(combined, indent=2, default=str) + "\n")
     except BaseException:
         if created:
@@ -443,7 +450,17 @@ def _combine(results: list[dict], parts: list[_TablePart], paths: list[Path], op
         rows[key] = sorted(rows.get(key, []), key=lambda item: (item.rpartition(":")[0], int(item.rpartition(":")[2])))
         if not rows[key]:
             rows.pop(key)
-    for key in ("in", "clean", "quarantined", "duplicates_removed"):
+    for key in (
+        "lines",
+        "in",
+        "clean",
+        "quarantined",
+        "duplicates_removed",
+        "combined_into_other_rows",
+        "out",
+        "values_quarantined",
+        "participants",
+    ):
         rows.setdefault(key, 0)
     rows["invariant_holds"] = rows["in"] == rows["clean"] + rows["quarantined"] + rows["duplicates_removed"]
     rows["records_read"] = sum(int(p.info.get("rows_read", 0)) for p in parts)

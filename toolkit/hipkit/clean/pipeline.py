@@ -185,6 +185,16 @@ def _describe_role(r: ColumnRole) -> str:
     return r.role
 
 
+def check_headers(info: dict, name: str) -> None:
+    """Refuse a table whose header names one column twice: which of the two is which cannot be told."""
+    twice = info.get("duplicate_headers")
+    if twice:
+        shown = ", ".join(f"{h!r} (columns {', '.join(str(c) for c in cols)})" for h, cols in list(twice.items())[:3])
+        raise UnmappableFileError(
+            f"{name}: the header names the same column more than once: {shown}; rename them in the export"
+        )
+
+
 def _quarantine_read_problems(
     table, roles: list[ColumnRole], q: Quarantine, log: AuditLog, withhold: bool = False
 ) -> None:
@@ -517,6 +527,7 @@ def clean_tables(
     steps = tqdm(total=len(tables) * 3 + 4, desc="cleaning", unit=" steps", disable=not options.progress)
     for table in tables:
         name = table.source_file
+        check_headers(table.info, name)
         for w in table.warnings:
             log.warn(w)
         try:
@@ -620,6 +631,7 @@ def clean_tables(
     steps.update(1)
     steps.close()
     rows = {
+        "lines": sum(int(len(t.data)) + len(t.bad_lines) for t in tables),
         "in": rows_in,
         "clean": int(len(data)) + dcounts["combined_records"],
         "quarantined": quarantined,

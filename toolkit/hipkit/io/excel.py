@@ -41,6 +41,7 @@ class Sheet:
     header: list
     records: list  # (row number, list of cell texts)
     formulas_without_value: list = field(default_factory=list)  # (row number, column index, formula)
+    malformed: list = field(default_factory=list)  # (row number, text, reason): values past the header
 
 
 def _check_zip(path: Path, name: str) -> bool:
@@ -183,12 +184,28 @@ def read_workbook(path: str | Path, name: str, sheets: list[str] | None = None) 
             entry["read"] = "yes"
             entry["rows"] = len(rows) - 1
             header_row, header = rows[0]
-            width = max(len(v) for _, v in rows)
+            # The header's last named column ends the table: a row with values beyond it does not fit
+            # the header (as a CSV line with too many fields), and a stray far cell (XFD1048576)
+            # cannot make a table sixteen thousand columns wide.
+            width = max((j + 1 for j, v in enumerate(header) if v is not None and str(v).strip()), default=0)
+            records, malformed = [], []
+            for r, vals in rows[1:]:
+                beyond = [(j, v) for j, v in enumerate(vals[width:], start=width) if v is not None and str(v).strip()]
+                if beyond:
+                    j, v = beyond[0]
+                    shown = ", ".join(_text(x) for x in vals[:width]) + f" ... {_text(v)}"
+                    malformed.append(
+                        (r, shown[:500], f"a value in column {j + 1}, past the header's last column ({width})")
+                    )
+                    continue
+                cells = [_text(v) for v in vals[:width]]
+                records.append((r, cells + [""] * (width - len(cells))))
             sheet = Sheet(
                 name=ws.title,
                 hidden=ws.sheet_state != "visible",
-                header=[_text(v) for v in header] + [""] * (width - len(header)),
-                records=[(r, [_text(v) for v in vals] + [""] * (width - len(vals))) for r, vals in rows[1:]],
+                header=[_text(v) for v in header[:width]],
+                records=records,
+                malformed=malformed,
             )
             if formulas_wb is not None:
                 cached = {r: vals for r, vals in rows}
@@ -201,7 +218,9 @@ def read_workbook(path: str | Path, name: str, sheets: list[str] | None = None) 
                             if j >= len(saved) or saved[j] is None or saved[j] == "":
                                 sheet.formulas_without_value.append((r, j, v))
                 # A row whose only content is formulas without values is still a record of the sheet.
-                known = {r for r, _ in sheet.records}
+                removed = {r for r, _, _ in sheet.malformed}
+                sheet.formulas_without_value = [f for f in sheet.formulas_without_value if f[0] not in removed]
+                known = {r for r, _ in sheet.records} | removed
                 extra = sorted({r for r, _, _ in sheet.formulas_without_value if r not in known and r > header_row})
                 if extra:
                     sheet.records = sorted(sheet.records + [(r, [""] * width) for r in extra])

@@ -49,8 +49,8 @@ def guard_outputs(outputs: Iterable[str | os.PathLike | None], inputs: Iterable[
     Raises
     ------
     OutputError
-        An output is an input (same path, or the same file through a link), or two outputs are
-        the same file; the message names both.
+        An output is an input (same path, or the same file through a link), an existing folder, or
+        two outputs are the same file; the message names them.
 
     Examples
     --------
@@ -62,6 +62,9 @@ def guard_outputs(outputs: Iterable[str | os.PathLike | None], inputs: Iterable[
     """
     ins = [Path(p) for p in inputs]
     outs = [Path(p) for p in outputs if p is not None]
+    for o in outs:
+        if o.is_dir():
+            raise OutputError(f"cannot write {o}: it is a folder; give a file name")
     for o in outs:
         for i in ins:
             if _same_file(o, i):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UnreadableFileError
-from .delimited import read_text_records, sniff_delimiter
+from .delimited import Malformed, read_text_records, sniff_delimiter
 from .encoding import decode_bytes
 
 __all__ = ["RawTable", "read_raw", "read_tables", "read_clean_table", "SUPPORTED_SUFFIXES", "EXCEL_SUFFIXES"]
@@ -103,6 +103,24 @@ def _dedupe_headers(headers: list[str]) -> list[str]:
     return out
 
 
+def duplicate_headers(headers: list) -> dict:
+    """Header texts given to more than one column, with their column numbers (1-based); blanks ignored.
+
+    Examples
+    --------
+    >>> duplicate_headers(["ID", "Pain", "pain ", "", ""])
+    {}
+    >>> duplicate_headers(["ID", "Pain", "Pain"])
+    {'Pain': [2, 3]}
+    """
+    where: dict[str, list[int]] = {}
+    for i, h in enumerate(headers, start=1):
+        text = "" if h is None else str(h).strip()
+        if text:
+            where.setdefault(text, []).append(i)
+    return {h: cols for h, cols in where.items() if len(cols) > 1}
+
+
 def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
     """Decide the file's decimal mark from a sample of its cells: ``"."``, ``","`` or ``""`` (no evidence).
 
@@ -156,6 +174,7 @@ def _read_csv(path: Path, name: str, suffix: str, info: dict, progress: bool) ->
     stats: dict = {}
     header, records, bad = read_text_records(text, name, delimiter, stats)
     del text
+    info["duplicate_headers"] = duplicate_headers(header)
     df, lines = _frame(header, records, progress, name)
     del records
     info["decimal"] = _detect_decimal(df, delimiter)
@@ -184,6 +203,7 @@ def _parquet_text_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 def _read_parquet(path: Path, name: str, info: dict) -> RawTable:
     df = pd.read_parquet(path)
+    info["duplicate_headers"] = duplicate_headers([str(c) for c in df.columns])
     df.columns = _dedupe_headers([str(c) for c in df.columns])
     df = _parquet_text_columns(df)
     info["decimal"] = "."
@@ -201,6 +221,7 @@ def _read_excel(path: Path, name: str, info: dict, sheets: list[str] | None) -> 
         origin = f"{name}!{sh.name}"
         df, lines = _frame(sh.header, sh.records, False, origin)
         sinfo = {**info, "file": origin, "sheet": sh.name, "hidden_sheet": sh.hidden, "blank_lines": 0}
+        sinfo["duplicate_headers"] = duplicate_headers(sh.header)
         sinfo["decimal"] = _detect_decimal(df, ";")
         issues = [
             {
@@ -214,7 +235,8 @@ def _read_excel(path: Path, name: str, info: dict, sheets: list[str] | None) -> 
             for r, j, formula in sh.formulas_without_value
         ]
         warnings = [f"{origin}: a hidden sheet; it was read"] if sh.hidden else []
-        tables.append(RawTable(df, lines, origin, sinfo, cell_issues=issues, warnings=warnings))
+        bad = [Malformed(r, text, reason) for r, text, reason in sh.malformed]
+        tables.append(RawTable(df, lines, origin, sinfo, bad_lines=bad, cell_issues=issues, warnings=warnings))
     if not tables:
         raise UnreadableFileError(f"{name}: no sheet holds data")
     return tables
