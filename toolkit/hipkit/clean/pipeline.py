@@ -28,6 +28,7 @@ from .deidentify import hash_ids, read_salt
 from .derive import derive
 from .duplicates import resolve_duplicates
 from .harmonise import assign_schedule, fill_participant_level, harmonise_file, normalise_free_text
+from .identifiers import screen_identifiers
 from .reshape import to_records
 from .validate import validate
 
@@ -273,17 +274,17 @@ def clean(
     parts = []
     rows_in = quarantined = 0
     steps = tqdm(total=len(paths) * 4 + 4, desc="cleaning", unit=" steps", disable=not progress)
+    key = read_salt(salt) if deidentify else None
     for path in paths:
         table = read_raw(path, progress=progress)
         steps.update(1)
         name = table.source_file
         roles = map_columns(list(table.data.columns), reg, mp, name)
+        table, roles = screen_identifiers(table, roles, reg, q, log, key)  # by header and content; warns
         unmapped = [r.raw for r in roles if r.role == "unmapped"]
         identifiers = [r.raw for r in roles if r.role == "identifier"]
         if unmapped:
             log.warn(f"{name}: columns not mapped (not carried): {', '.join(repr(u) for u in unmapped)}")
-        if identifiers:
-            log.warn(f"{name}: direct identifiers not carried: {', '.join(repr(u) for u in identifiers)}")
         rec, rinfo = to_records(table, roles, reg)
         q.headers[name] = rinfo.pop("headers")
         steps.update(1)
@@ -362,7 +363,6 @@ def clean(
     for (col, reason), n in vq.groupby(["column", "reason"]).size().items():
         log.count("values_quarantined", f"{col}: {reason}", int(n))
     if deidentify:
-        key = read_salt(salt)
         data = _deidentify(data, key, log)
         quar["participant_id"] = hash_ids(quar["participant_id"], key)
         quar.loc[quar["column"].astype(str).str.contains("date"), "raw_value"] = "[date withheld]"
