@@ -196,6 +196,22 @@ def realistic_export(rng: random.Random, n: int | None = None) -> tuple[pd.DataF
     return t, fmt
 
 
+def to_long(t: pd.DataFrame) -> pd.DataFrame:
+    """The same export with one row per participant and visit (participant-level columns repeated)."""
+    per_visit = {"Date wk": "Visit date", "Pain wk": "Pain", "HipAbd_L_": "Strength (lb)", "AKPS wk": "AKPS"}
+    visit_cols = [c for c in t.columns if any(c.startswith(k) for k in per_visit)]
+    static = [c for c in t.columns if c not in visit_cols]
+    rows = []
+    for label, w in zip(["Baseline", "Week 2", "wk4", "6 weeks"], (0, 2, 4, 6)):
+        part = t[static].copy()
+        part.insert(1, "Visit", label)
+        for prefix, name in per_visit.items():
+            col = next(c for c in visit_cols if c.startswith(prefix) and f"{w}" in c[len(prefix) :])
+            part[name] = t[col]
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True)
+
+
 def _write(t: pd.DataFrame, path: Path) -> Path:
     t.to_csv(path, index=False)
     return path
@@ -273,7 +289,7 @@ def _perturb(header: str, rng: random.Random) -> str:
     return h.replace(" ", rng.choice([" ", "_", "."])) if rng.random() < 0.3 else h
 
 
-def planted_export(seed: int) -> tuple[pd.DataFrame, list[str], list[str], list[str]]:
+def planted_export(seed: int, long: bool = False) -> tuple[pd.DataFrame, list[str], list[str], list[str]]:
     """A realistic export with identifier columns under unusual headers and identifiers in text cells.
 
     Returns the table, every planted value, the planted columns' headers, and the headers of the
@@ -313,13 +329,16 @@ def planted_export(seed: int) -> tuple[pd.DataFrame, list[str], list[str], list[
             t.loc[i, col] = text.format(value)
             planted.append(value)
         cells.append(col)
+    if long:
+        t = to_long(t)
+        cells = ["Pain" if c == "Pain wk2" else c for c in cells]
     return t, planted, columns, cells
 
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("deidentify", [False, True])
 def test_planted_identifiers_appear_in_no_output(tmp_path, capsys, seed, deidentify):
-    t, planted, columns, cells = planted_export(seed)
+    t, planted, columns, cells = planted_export(seed, long=seed % 2 == 1)
     raw = _write(t, tmp_path / "export.csv")
     code, err = _clean_cli(raw, tmp_path, deidentify, capsys)
     assert code == 0, err
@@ -338,17 +357,39 @@ def test_planted_identifiers_appear_in_no_output(tmp_path, capsys, seed, deident
     assert ids["raw_value"].str.startswith("[withheld: ").all()
 
 
-def test_identifiers_in_an_unparseable_line_are_withheld(tmp_path, capsys):
-    t, planted, columns, _ = planted_export(11)
+@pytest.mark.parametrize("with_identifier_column", [True, False])
+def test_identifiers_in_an_unparseable_line_are_withheld(tmp_path, capsys, with_identifier_column):
+    rng = random.Random(11)
+    t, _ = realistic_export(rng, 12)
+    if with_identifier_column:
+        t.insert(2, "Info", [fake("phone", rng) for _ in range(len(t))])
+    secret = fake("email", rng)
+    width = len(t.columns)
+    bad = ["P998", secret] + ["1"] * (width + 1)  # too many fields: the line is quarantined whole
+    plain = ["P999", "HIP"] + ["2"] * (width + 1)
     raw = tmp_path / "export.csv"
-    t.to_csv(raw, index=False)
-    extra = ",".join(["P999", planted[0], "HIP", "x", "y"] + ["1"] * (len(t.columns) + 2))
-    raw.write_text(raw.read_text() + extra + "\n")
+    raw.write_text(t.to_csv(index=False) + ",".join(bad) + "\n" + ",".join(plain) + "\n")
     code, err = _clean_cli(raw, tmp_path, False, capsys)
     assert code == 0, err
     q = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
-    assert (q["reason"] == "schema").any() or (q["check"] == "field_count").any()
-    assert planted[0] not in _outputs_text(tmp_path)
+    lines = q[q["check"] == "field_count"].set_index("source_line")["raw_value"]
+    assert secret not in _outputs_text(tmp_path)
+    assert lines[str(len(t) + 2)].startswith("[withheld: ")
+    # A line without identifiers keeps its text (for diagnosis) unless the file has identifier columns.
+    assert lines[str(len(t) + 3)].startswith("[withheld: ") == with_identifier_column
+
+
+def test_a_name_typed_into_a_measure_cell_is_withheld_whatever_the_given_name(tmp_path, capsys):
+    rng = random.Random(12)
+    t, _ = realistic_export(rng, 15)
+    names = [_faker(loc, rng).name() for loc in ("it_IT", "pl_PL", "en_IN")]
+    for i, name in enumerate(names):
+        t.loc[i, "Pain wk2"] = name
+    code, err = _clean_cli(_write(t, tmp_path / "export.csv"), tmp_path, False, capsys)
+    assert code == 0, err
+    assert [n for n in names if n in _outputs_text(tmp_path)] == []
+    q = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
+    assert (q.loc[q["column"] == "Pain wk2", "reason"] == "identifier_in_value").sum() == len(names)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -259,6 +259,7 @@ _STOP = set(
     mixed combined usual standard waiting delayed immediate stopped ended finished transferred referred
     referral self family doctor gp physician orthopaedic orthopedic surgeon nurse staff clinician
     private public insurance workers compensation the of and for with at in on to from by
+    initial assessment review intake entry screening both sides end mid midpoint
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december morning afternoon evening night
     australia canada england scotland wales ireland britain france germany spain italy netherlands

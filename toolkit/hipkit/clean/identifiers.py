@@ -3,12 +3,14 @@
 A column is a direct identifier when its header names one (the registry's ``identifiers:`` list,
 read through :func:`is_identifier_header`) or when its values look like one:
 
-- **names**: one to four capitalised words (after a title such as *Mr*, *Dr*, *Frau*, or before a
-  suffix such as *Jr*, *PhD*), or *Last, First*; a value counts as a name when its first given
-  name is in a list of common given names (:mod:`hipkit.clean._given_names`) or it starts with a
-  title, and a column counts as names when most values have that shape and either enough of them
-  are such names or the column has about one distinct value per participant. Words that clinics
-  put in group, site and reason columns (*Hip*, *Clinic*, *North*, *moved*, ...) rule the shape out;
+- **names**: two to five capitalised words (one is enough after a title such as *Mr*, *Dr*, *Frau*;
+  a suffix such as *Jr*, *PhD* is allowed), or *Last, First*; a value counts as a name when its
+  first given name is in a list of common given names (:mod:`hipkit.clean._given_names`) or it
+  starts with a title, and a column counts as names when most values have that shape, there is
+  about one distinct value per participant, and either enough of them are such names or there are
+  many. Words that clinics put in group, site and reason columns (*Hip*, *Clinic*, *North*,
+  *moved*, ...) rule the shape out, and a name-like label shared by several participants (a
+  hospital called "John Hunter") is not a person's name;
 - **phone numbers**: international (``+``, ``00``) and North American shapes, national numbers with
   a trunk ``0`` and separators, and (weak evidence, counted only for whole columns) bare runs of 9
   to 15 digits or grouped 8-13 digit numbers; dates never count;
@@ -558,7 +560,7 @@ class IdentifierScan:
             text = f"{_MANY[kind]} in {matched} of {ev.values} values"
             if kind == "date_of_birth":
                 why = self._dob(column, ev)
-                text += f" ({why})" if why else ""
+                text += f", {why}" if why else ""
             parts.append(text)
         return "; ".join(parts)
 
@@ -707,10 +709,14 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
         if r.raw == id_col or r.role not in ("key", "measure", "unit") or per_column.get(r.raw) is None:
             continue
         codes, evidence = per_column[r.raw]
-        has = np.asarray([e.kind is not None for e in evidence] + [False], dtype=bool)
+        # A number's cell holding words shaped like a name is withheld too: it is no number, and
+        # the quarantine would otherwise show it as it is (not_a_number).
+        numeric = r.role in ("measure", "unit")
+        kinds = [e.kind or ("name" if numeric and (e.shape or e.given_only) else None) for e in evidence]
+        has = np.asarray([k is not None for k in kinds] + [False], dtype=bool)
         take = np.where(codes < 0, len(evidence), codes)
-        if ids is not None:
-            for u in [i for i, e in enumerate(evidence) if e.kind == "name"]:
+        if ids is not None and not numeric:
+            for u in [i for i, k in enumerate(kinds) if k == "name"]:
                 # A name-like label that several participants share ("John Hunter", a hospital) is
                 # not a person's name; a person's name belongs to one participant.
                 if ids[codes == u].nunique() > 1:
@@ -718,7 +724,7 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
         hit = has[take]
         if not hit.any():
             continue
-        labels = np.asarray([withheld(e.kind) if e.kind else "" for e in evidence] + [""], dtype=object)
+        labels = np.asarray([withheld(k) if k else "" for k in kinds] + [""], dtype=object)
         shown = pd.Series(labels[take], index=data.index, dtype="object")
         if origin is None:
             origin = _origin(table, data, ids)
