@@ -104,7 +104,9 @@ _FAKERS: dict[str, Faker] = {}
 
 def _faker(locale: str, rng: random.Random) -> Faker:
     """A Faker for ``locale``, reseeded from ``rng`` (so each value depends on the seed only)."""
-    f = _FAKERS.setdefault(locale, Faker(locale))
+    if locale not in _FAKERS:
+        _FAKERS[locale] = Faker(locale)
+    f = _FAKERS[locale]
     f.seed_instance(rng.randrange(1 << 30))
     return f
 
@@ -440,6 +442,14 @@ def test_names_as_participant_ids_are_hashed_with_deidentify(tmp_path, capsys, s
     assert pd.read_csv(again / "o.csv")["participant_id"].tolist() == clean["participant_id"].tolist()
 
 
+def test_a_file_whose_only_measures_hold_identifiers_is_refused_with_one_line(tmp_path, capsys):
+    rng = random.Random(51)
+    raw = _write(pd.DataFrame({"ID": ["P1", "P2", "P3"], "Pain": [fake("phone", rng) for _ in range(3)]}),
+                 tmp_path / "export.csv")  # fmt: skip
+    code, err = _clean_cli(raw, tmp_path, False, capsys)
+    assert code == 2 and err.count("\n") == 1 and "'Pain' (phone numbers in 3 of 3 values)" in err
+
+
 def test_first_names_alone_as_ids_are_recognised():
     scan = IdentifierScan().update(pd.DataFrame({"Patient": ["Jane", "John", "Maria", "Ahmed", "Jane"], "VAS": 5}))
     f = scan.findings().set_index("column")
@@ -559,6 +569,23 @@ def test_realistic_exports_clean_without_identifier_warnings(tmp_path, capsys, s
     assert not (q["reason"] == "identifier_in_value").any()
     clean = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
     assert set(clean["site"]) <= set(t["Site"])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sites_named_after_people_are_labels_when_participants_share_them(tmp_path, capsys, seed):
+    rng = random.Random(300 + seed)
+    t, _ = realistic_export(rng, 24)
+    hospitals = ["John Hunter", "Sir Charles Gairdner", "Mary Potter", "Frances Perry"]
+    t["Site"] = [hospitals[i % len(hospitals)] for i in range(len(t))]  # six participants each
+    person = fake("name", rng, in_text=True)
+    t.loc[3, "Reason"] = person  # a person's name: one participant's
+    code, err = _clean_cli(_write(t, tmp_path / "export.csv"), tmp_path, False, capsys)
+    assert code == 0, err
+    clean = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert set(clean["site"]) == set(hospitals)
+    assert person not in _outputs_text(tmp_path)
+    # The report's check of a clean table agrees with the cleaner.
+    assert identifier_columns(pd.read_csv(tmp_path / "o.csv"), cells=True) == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -271,12 +271,11 @@ def _as_text(s: pd.Series) -> pd.Series | None:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class _Column:
-    """Evidence accumulated for one column (sums and capped sets only: chunk-invariant)."""
+    """Evidence accumulated for one column (sums, capped sets and per-name tallies: chunk-invariant)."""
 
     values: int = 0
     matched: int = 0
     whole: Counter = field(default_factory=Counter)  # kind -> values that are wholly that identifier
-    whole_sure: Counter = field(default_factory=Counter)
     embedded: Counter = field(default_factory=Counter)  # kind -> strong matches inside longer text
     sure: Counter = field(default_factory=Counter)
     weak_ids: int = 0
@@ -287,29 +286,62 @@ class _Column:
     date_years: Counter = field(default_factory=Counter)
     bare_years: Counter = field(default_factory=Counter)
     shaped: set = field(default_factory=set)
+    # Names are tallied per text and counted at the end, without those several participants share.
+    names: dict = field(default_factory=dict)  # text -> [cells, evidence]
+    owner: dict = field(default_factory=dict)  # text -> the one participant it belongs to, or _SHARED
 
     def add(self, e: Evidence, n: int, text: str) -> None:
         self.values += n
         if e is NOTHING:
             return
-        if e.kind is not None:
-            self.matched += n
-            self.whole[e.kind] += n if e.whole else 0
-            self.whole_sure[e.kind] += n if e.whole and e.level == SURE else 0
-            self.embedded[e.kind] += n if not e.whole and e.level >= STRONG else 0
-            self.sure[e.kind] += n if e.level == SURE else 0
-            self.weak_ids += n if e.kind == "national_id" and e.level == WEAK and e.whole else 0
+        if e.kind == "name":
+            self.names.setdefault(text, [0, e])[0] += n
+        elif e.kind is not None:
+            self._count(e, n)
         if e.shape:
             self.shape += n
             if len(self.shaped) < _DISTINCT_CAP:
                 self.shaped.add(text.strip().lower())
-        self.hits += n if e.kind == "name" and e.whole else 0
         self.given_only += n if e.given_only else 0
         if e.year is not None:
             self.dates += n
             self.date_years[e.year] += n
         if e.bare_year is not None:
             self.bare_years[e.bare_year] += n
+
+    def _count(self, e: Evidence, n: int) -> None:
+        self.matched += n
+        self.whole[e.kind] += n if e.whole else 0
+        self.embedded[e.kind] += n if not e.whole and e.level >= STRONG else 0
+        self.sure[e.kind] += n if e.level == SURE else 0
+        self.weak_ids += n if e.kind == "national_id" and e.level == WEAK and e.whole else 0
+        self.hits += n if e.kind == "name" and e.whole else 0
+
+    def shared(self, text: str) -> bool:
+        """Whether a name-like ``text`` is held by several participants (then it is a label)."""
+        return self.owner.get(text) is _SHARED
+
+    def note_owners(self, texts: pd.Series, codes: np.ndarray, participants: np.ndarray, which: list[int]) -> None:
+        """Record which participants hold the name-like distinct values ``which`` (vectorised)."""
+        sel = np.isin(codes, which)
+        pairs = pd.DataFrame({"c": codes[sel], "p": participants[sel]}).dropna().drop_duplicates()
+        for c, p in pairs.groupby("c", sort=False)["p"]:
+            text, held = texts.iat[int(c)], set(p)
+            before = self.owner.get(text)
+            if before is not _SHARED:
+                held |= {before} if before is not None else set()
+                self.owner[text] = _SHARED if len(held) > 1 else next(iter(held))
+
+    def effective(self) -> "_Column":
+        """These counts with the names added, except those several participants share."""
+        out = replace(self, whole=Counter(self.whole), embedded=Counter(self.embedded), sure=Counter(self.sure))
+        for text, (n, e) in self.names.items():
+            if not out.shared(text):
+                out._count(e, n)
+        return out
+
+
+_SHARED = object()
 
 
 def _quantile(hist: Counter, q: float) -> int:
@@ -321,6 +353,20 @@ def _quantile(hist: Counter, q: float) -> int:
         if seen > target:
             return year
     return max(hist)
+
+
+def participant_keys(ids: pd.Series) -> np.ndarray:
+    """Participant ids as the cleaner compares them (spaces removed, upper case; None when blank).
+
+    Examples
+    --------
+    >>> participant_keys(pd.Series([" p01", "P 02", "", None])).tolist()
+    ['P01', 'P02', None, None]
+    """
+    text = ids.astype("object").where(ids.notna(), "").astype(str)
+    norm = text.str.replace(r"\s+", "", regex=True).str.upper().to_numpy(dtype=object)
+    norm[norm == ""] = None
+    return norm
 
 
 _PLAIN = r"\s*(?:[A-Za-z]{1,5}[-_]?\d{1,7}|[-+]?\d{1,3}(?:[.,]\d+)?|[-+]?\d{1,7}[.,]\d+)\s*"
@@ -394,14 +440,21 @@ class IdentifierScan:
 
     def update(self, frame: pd.DataFrame) -> "IdentifierScan":
         """Add the evidence of ``frame`` (all of a file, or its next chunk of rows); return self."""
-        for col in frame.columns:
-            self.update_column(str(col), frame[col])
+        names = [str(c) for c in frame.columns]
+        id_at = next((i for i, c in enumerate(names) if _role_kind(self.role(c)) == "id"), None)
+        participants = participant_keys(frame.iloc[:, id_at]) if id_at is not None else None
+        for i, col in enumerate(names):
+            self.update_column(col, frame.iloc[:, i], participants)
         return self
 
-    def update_column(self, column: str, values: pd.Series) -> tuple[np.ndarray, list] | None:
-        """Add the evidence of one column's values; return (codes, evidence per distinct value).
+    def update_column(
+        self, column: str, values: pd.Series, participants: np.ndarray | None = None
+    ) -> tuple[np.ndarray, list, pd.Series] | None:
+        """Add the evidence of one column's values; return (codes, evidence, text) per distinct value.
 
-        ``codes`` gives each cell's distinct value (-1 for missing); ``None`` when the column is
+        ``participants`` (:func:`participant_keys` of the id column, row for row) lets a name-like
+        value that several participants share count as a label, not a person's name. ``codes``
+        gives each cell's distinct value (-1 for missing); ``None`` is returned when the column is
         not looked at (``ignore``) or holds non-integer numbers.
         """
         if column not in self._columns:
@@ -429,13 +482,17 @@ class IdentifierScan:
                 continue
             evidence[i] = e = classify(u)
             ev.add(e, int(counts[i]), u)
+        if participants is not None and kind != "id":
+            which = [i for i, e in enumerate(evidence) if e.kind == "name"]
+            if which:
+                ev.note_owners(texts, codes, np.asarray(participants, dtype=object), which)
         if kind == "id":
             for u in texts:
                 if len(self._ids) >= _DISTINCT_CAP:
                     break
                 if u.strip().lower() not in self._missing:
                     self._ids.add("".join(u.split()).upper())
-        return codes, evidence
+        return codes, evidence, texts
 
     # -- decisions ------------------------------------------------------------------------
     def _visit_years(self, exclude: str) -> Counter:
@@ -480,7 +537,7 @@ class IdentifierScan:
 
     def _decide(self, column: str) -> tuple[str | None, int, bool, str]:
         """(kind, matched, flagged, why) for one column."""
-        ev = self._columns[column]
+        ev = self._columns[column].effective()
         role = self.role(column)
         rk = _role_kind(role)
         header = role.role == "identifier" or (
@@ -552,7 +609,7 @@ class IdentifierScan:
         ).astype({"values": "int64", "matched": "int64", "flagged": bool})
 
     def _describe(self, column: str, kind: str | None, matched: int, by: str) -> str:
-        ev = self._columns[column]
+        ev = self._columns[column].effective()
         parts = []
         if by.startswith("header"):
             parts.append("by header")
@@ -610,11 +667,7 @@ def identifier_columns(frame: pd.DataFrame, registry: Registry | None = None, ce
 # ---------------------------------------------------------------------------------------------
 def _origin(table, data: pd.DataFrame, ids: pd.Series | None) -> pd.DataFrame:
     """Each row's file, line and (normalised) participant id, for quarantine entries."""
-    pid = (
-        ids.astype("object").where(ids.notna(), "").astype(str).str.replace(r"\s+", "", regex=True).str.upper()
-        if ids is not None
-        else ""
-    )
+    pid = "" if ids is None else pd.Series(participant_keys(ids), index=data.index, dtype="object").fillna("")
     return pd.DataFrame(
         {
             "source_file": table.source_file,
@@ -667,9 +720,10 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
     name = table.source_file
     data = table.data.copy(deep=False)  # columns that change are replaced, never written into
     scan = IdentifierScan(registry, roles)
-    per_column = {col: scan.update_column(col, data[col]) for col in data.columns}
-    findings = scan.findings().set_index("column")
     id_col = next((r.raw for r in roles if r.role == "key" and r.target == "participant_id"), None)
+    keys = participant_keys(data[id_col]) if id_col is not None else None
+    per_column = {col: scan.update_column(col, data[col], keys) for col in data.columns}
+    findings = scan.findings().set_index("column")
     new_roles, dropped = [], []
     for r in roles:
         f = findings.loc[r.raw] if r.raw in findings.index else None
@@ -692,11 +746,10 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
                 "re-run with --deidentify to replace ids by salted hashes, or map another id column with --map"
             )
         raw = ids.astype("object").where(ids.notna(), "").astype(str)
-        norm = raw.str.replace(r"\s+", "", regex=True).str.upper()  # as harmonise_ids normalises ids
-        blank = (norm == "") | raw.str.strip().str.lower().isin(registry.missing_tokens)
-        codes, uniques = pd.factorize(norm)
-        hashed = hash_ids(pd.Series(uniques, dtype="object"), salt).to_numpy(dtype=object)[codes]
-        data[id_col] = pd.Series(np.where(blank, raw, hashed), index=data.index, dtype="object")
+        blank = pd.isna(keys) | raw.str.strip().str.lower().isin(registry.missing_tokens).to_numpy()
+        codes, uniques = pd.factorize(pd.Series(keys, dtype="object"))  # ids as harmonise_ids normalises them
+        hashed = np.append(hash_ids(pd.Series(uniques, dtype="object"), salt).to_numpy(dtype=object), None)[codes]
+        data[id_col] = pd.Series(np.where(blank, raw.to_numpy(dtype=object), hashed), index=data.index, dtype="object")
         ids = data[id_col]
         log.warn(
             f"{name}: participant ids in {id_col!r} look like direct identifiers ({what}); "
@@ -708,18 +761,19 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
     for r in new_roles:
         if r.raw == id_col or r.role not in ("key", "measure", "unit") or per_column.get(r.raw) is None:
             continue
-        codes, evidence = per_column[r.raw]
+        codes, evidence, texts = per_column[r.raw]
         # A number's cell holding words shaped like a name is withheld too: it is no number, and
         # the quarantine would otherwise show it as it is (not_a_number).
         numeric = r.role in ("measure", "unit")
         kinds = [e.kind or ("name" if numeric and (e.shape or e.given_only) else None) for e in evidence]
         has = np.asarray([k is not None for k in kinds] + [False], dtype=bool)
         take = np.where(codes < 0, len(evidence), codes)
-        if ids is not None and not numeric:
-            for u in [i for i, k in enumerate(kinds) if k == "name"]:
-                # A name-like label that several participants share ("John Hunter", a hospital) is
-                # not a person's name; a person's name belongs to one participant.
-                if ids[codes == u].nunique() > 1:
+        if not numeric:
+            # A name-like label that several participants share ("John Hunter", a hospital) is
+            # not a person's name; a person's name belongs to one participant.
+            column = scan._columns[r.raw]
+            for u, e in enumerate(evidence):
+                if e.kind == "name" and column.shared(texts.iat[u]):
                     has[u] = False
         hit = has[take]
         if not hit.any():
