@@ -16,8 +16,10 @@ from ._given_names import GIVEN_NAMES, fold
 __all__ = ["Evidence", "NOTHING", "classify", "date_year", "WEAK", "STRONG", "SURE", "PRIORITY"]
 
 # Evidence levels of one value: a *sure* match (e-mail, a name, an international or North American
-# phone number, a checksummed formatted id) is enough to refuse a participant-id column; a *strong*
-# one is withheld from carried text; a *weak* one (bare digits) counts only for whole columns.
+# phone number, an id number in a format ids of studies do not take: SSN, NINO, codice fiscale, ...)
+# is enough to refuse a participant-id column; a *strong* one (a checksummed number in a common
+# grouping such as 3-3-4, which one random number in ten passes) is withheld from carried text;
+# a *weak* one (bare digits) counts only for whole columns.
 WEAK, STRONG, SURE = 1, 2, 3
 
 #: When one value holds several kinds, the first of this order names it.
@@ -81,8 +83,9 @@ def date_year(text: str) -> int | None:
     return None
 
 
-# National ids: (pattern, validator, level when it matches). Validators come from python-stdnum
-# where the number has a check digit; they are imported lazily (the module is cheap to import).
+# National ids: (pattern, validator, level when it matches): SURE for formats of their own, STRONG
+# for groupings that study ids may share (3-3-3, 3-3-4, 6-4), where the check digit is the evidence.
+# Validators come from python-stdnum where the number has a check digit, imported when first used.
 def _stdnum(module: str):
     def check(text: str) -> bool:
         return bool(importlib.import_module(f"stdnum.{module}").is_valid(text))
@@ -121,17 +124,14 @@ _ID_PATTERNS = [
     ),
     (re.compile(_B + r"\d{8}-?[A-Z]" + _E, re.I), _stdnum("es.dni"), SURE),
     (re.compile(_B + r"[XYZ]-?\d{7}-?[A-Z]" + _E, re.I), _stdnum("es.nie"), SURE),
-    (re.compile(_B + r"\d{6}[-+A]\d{3}[0-9A-Y]" + _E), _stdnum("fi.hetu"), SURE),
-    (
-        re.compile(_B + r"(?:\d{2})?\d{6}[-+]\d{4}" + _E),
-        lambda t: _stdnum("se.personnummer")(t) or _stdnum("dk.cpr")(t),
-        SURE,
-    ),
+    (re.compile(_B + r"\d{6}[-+A]\d{3}[A-Y]" + _E), _stdnum("fi.hetu"), SURE),
+    (re.compile(_B + r"\d{6}[-+A]\d{4}" + _E), _stdnum("fi.hetu"), STRONG),  # like a date-based study id
+    (re.compile(_B + r"(?:\d{2})?\d{6}[-+]\d{4}" + _E), _stdnum("se.personnummer"), STRONG),
     (re.compile(_B + r"\d{3}\.\d{3}\.\d{3}-\d{2}" + _E), _stdnum("br.cpf"), SURE),
-    (re.compile(_B + r"\d{3}([ -])\d{3}\1\d{4}" + _E), _stdnum("gb.nhs"), SURE),
-    (re.compile(_B + r"\d{3}([ -])\d{3}\1\d{3}" + _E), lambda t: _stdnum("ca.sin")(t) or _stdnum("au.tfn")(t), SURE),
-    (re.compile(_B + r"\d{3} \d{3} \d{2}" + _E), _stdnum("au.tfn"), SURE),
-    (re.compile(_B + r"[2-6]\d{3} \d{5} \d(?: ?\d)?" + _E), _medicare, SURE),
+    (re.compile(_B + r"\d{3}([ -])\d{3}\1\d{4}" + _E), _stdnum("gb.nhs"), STRONG),
+    (re.compile(_B + r"\d{3}([ -])\d{3}\1\d{3}" + _E), lambda t: _stdnum("ca.sin")(t) or _stdnum("au.tfn")(t), STRONG),
+    (re.compile(_B + r"\d{3} \d{3} \d{2}" + _E), _stdnum("au.tfn"), STRONG),
+    (re.compile(_B + r"[2-6]\d{3} \d{5} \d(?: ?\d)?" + _E), _medicare, STRONG),
     (re.compile(_B + r"[1-478] \d{2} \d{2} (?:\d{2}|2[AB]) \d{3} \d{3} \d{2}" + _E, re.I), _stdnum("fr.nir"), SURE),
 ]
 # Bare digits that pass a check digit: weak (one random number in ten passes a check).
@@ -173,7 +173,9 @@ _PHONE_RUN = re.compile(
     r"(?<![\w@.+/-])(?:\+|00)?\(?\d[\d ().\-/]*\d(?:\s*(?:x|ext\.?|extn\.?|#)\s*\d{1,6})?(?![\w@])", re.I
 )
 _EXTENSION = re.compile(r"\s*(?:x|ext\.?|extn\.?|#)\s*\d{1,6}$", re.I)
-_NANP = re.compile(r"^(?:\+?1[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}$")
+# North American numbers: area code and exchange start with 2-9 and are set apart ("555-123-4567",
+# "(555) 123-4567", "555.123.4567"); "240115-0216" is not one.
+_NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}$")
 
 
 def _phone_level(candidate: str) -> int:
@@ -183,9 +185,11 @@ def _phone_level(candidate: str) -> int:
         return 0
     digits = re.sub(r"\D", "", core)
     n = len(digits)
-    if core.startswith(("+", "00")):
-        n_eff = n - 2 if core.startswith("00") else n
-        return SURE if 8 <= n_eff <= 15 else 0
+    if core.startswith("+"):
+        return SURE if 8 <= n <= 15 else 0
+    if re.match(r"00[1-9]", core) and 8 <= n - 2 <= 15:
+        # "0044 7700 900123"; without separators it may be a zero-padded id ("0012345678").
+        return SURE if re.search(r"\D", core) else WEAK
     if _NANP.match(core):
         return SURE
     if not 8 <= n <= 15:
@@ -356,8 +360,11 @@ def _embedded_name(text: str) -> bool:
     """A name inside longer text: a common given name or a title followed by a capitalised word."""
     words = text.split()
     for i in range(len(words) - 1):
-        w, nxt = words[i].strip("(\"'"), words[i + 1].strip(".,;:!?)\"'")
-        if not _cap_token(nxt) or _word(nxt) in _STOP:
+        j = i + 1
+        while j < len(words) - 1 and j - i <= 3 and words[j] in _PARTICLES:  # "Anna van der Berg"
+            j += 1
+        w, nxt = words[i].strip("(\"'"), words[j].strip(".,;:!?)\"'")
+        if words[i].endswith(",") or not _cap_token(nxt) or _word(nxt) in _STOP:
             continue
         title = w.rstrip(".") in _EMBEDDED_TITLES
         given = not w.endswith(",") and _cap_token(w) and _given(w)
@@ -403,7 +410,9 @@ def classify(text: str) -> Evidence:
             found["national_id"] = (level, whole)
     if n_digits >= 8:
         level, whole = _phone(t)
-        if level and not (found.get("national_id", (0,))[0] >= level):
+        if level and "national_id" in found:  # a number that passes an id's check is named an id
+            found["national_id"] = (max(level, found["national_id"][0]), found["national_id"][1])
+        elif level:
             found["phone"] = (level, whole)
     if has_alpha and n_digits >= 4 and _DOB_IN_TEXT.search(t):
         found["date_of_birth"] = (SURE, False)

@@ -11,16 +11,19 @@ read through :func:`is_identifier_header`) or when its values look like one:
   many. Words that clinics put in group, site and reason columns (*Hip*, *Clinic*, *North*,
   *moved*, ...) rule the shape out, and a name-like label shared by several participants (a
   hospital called "John Hunter") is not a person's name;
-- **phone numbers**: international (``+``, ``00``) and North American shapes, national numbers with
-  a trunk ``0`` and separators, and (weak evidence, counted only for whole columns) bare runs of 9
-  to 15 digits or grouped 8-13 digit numbers; dates never count;
+- **phone numbers**: international (``+``, ``00`` with separators) and North American shapes,
+  national numbers with a trunk ``0`` and separators, and (weak evidence, counted for whole columns
+  and withheld in carried cells) bare runs of 9 to 15 digits or grouped 8-13 digit numbers; dates
+  never count, and 8-digit local numbers without a country code (Denmark, parts of Sweden) cannot
+  be told from ids such as 2024-0013;
 - **e-mail addresses**;
 - **national id numbers**, checked with their check digits through ``python-stdnum`` where the
   number has one: US SSN, UK NHS number, Canadian SIN, Australian TFN and Medicare number, Swedish,
-  Danish, Norwegian and Finnish personal numbers, Italian codice fiscale, Spanish DNI/NIE, French
-  NIR, Polish PESEL, Brazilian CPF, Dutch BSN; and the UK National Insurance number by its format;
-  a bare run of digits that passes a check digit is weak evidence (random numbers pass one check
-  in ten);
+  Norwegian and Finnish personal numbers, Italian codice fiscale, Spanish DNI/NIE, French
+  NIR, Polish PESEL, Brazilian CPF, Dutch BSN; and the UK National Insurance number by its format.
+  A number in a grouping study ids can share (3-3-3, 3-3-4, 6-4) or a bare run of digits is known
+  by its check digit only, which one random number in ten passes: it is withheld inside text, but
+  a participant-id column is flagged only when nearly all its values pass;
 - **dates of birth**: a column of dates whose median is at least 10 years before the median visit
   date (or, with no visit dates, whose dates spread over 15 years or more), the same for bare years
   under a date-like header, and "DOB 12/03/1985"-like text.
@@ -46,7 +49,7 @@ from .._glossary import QuarantineReason as R
 from ..errors import InputError, UnmappableFileError
 from ..registry import Registry, load_registry, normalise_label
 from ._given_names import fold
-from ._identifier_values import NOTHING, PRIORITY, STRONG, SURE, WEAK, Evidence, classify
+from ._identifier_values import NOTHING, PRIORITY, STRONG, SURE, Evidence, classify
 from .audit import AuditLog, Quarantine
 from .columns import ColumnRole
 from .deidentify import hash_ids
@@ -86,7 +89,7 @@ _WHOLE_SHARE = 0.5
 _NAME_SHAPE_SHARE = 0.8
 _NAME_HIT_SHARE = 0.3
 _DISTINCT_NAMES = 8  # at least this many distinct name-shaped values for the "one per participant" rule
-_WEAK_ID_SHARE = 0.9  # bare checksummed digits in an id column: nearly all, and at least 5
+_CHECKED_ID_SHARE = 0.9  # ids known by a check digit only, in an id column: nearly all, and at least 5
 _EMBEDDED_MIN = 3
 _DOB_GAP_YEARS = 10
 _DOB_SPREAD_YEARS = 15
@@ -278,7 +281,7 @@ class _Column:
     whole: Counter = field(default_factory=Counter)  # kind -> values that are wholly that identifier
     embedded: Counter = field(default_factory=Counter)  # kind -> strong matches inside longer text
     sure: Counter = field(default_factory=Counter)
-    weak_ids: int = 0
+    checked_ids: int = 0  # whole values that are id numbers by their check digit only
     shape: int = 0
     hits: int = 0
     given_only: int = 0
@@ -314,7 +317,7 @@ class _Column:
         self.whole[e.kind] += n if e.whole else 0
         self.embedded[e.kind] += n if not e.whole and e.level >= STRONG else 0
         self.sure[e.kind] += n if e.level == SURE else 0
-        self.weak_ids += n if e.kind == "national_id" and e.level == WEAK and e.whole else 0
+        self.checked_ids += n if e.kind == "national_id" and e.level < SURE and e.whole else 0
         self.hits += n if e.kind == "name" and e.whole else 0
 
     def shared(self, text: str) -> bool:
@@ -550,8 +553,8 @@ class IdentifierScan:
             sure = sum(ev.sure.values())
             if sure:
                 kind, matched, flagged = max(ev.sure, key=lambda k: (ev.sure[k], -PRIORITY.index(k))), sure, True
-            elif ev.weak_ids >= _WEAK_ID_SHARE * ev.values and ev.weak_ids >= 5:
-                kind, matched, flagged = "national_id", ev.weak_ids, True
+            elif ev.checked_ids >= _CHECKED_ID_SHARE * ev.values and ev.checked_ids >= 5:
+                kind, matched, flagged = "national_id", ev.checked_ids, True
             elif self._names(ev, True) or (ev.given_only >= _WHOLE_SHARE * ev.values and ev.given_only >= 2):
                 kind, matched, flagged = "name", max(ev.shape, ev.given_only), True
             else:
