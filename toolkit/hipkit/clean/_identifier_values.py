@@ -173,9 +173,9 @@ _PHONE_RUN = re.compile(
     r"(?<![\w@.+/-])(?:\+|00)?\(?\d[\d ().\-/]*\d(?:\s*(?:x|ext\.?|extn\.?|#)\s*\d{1,6})?(?![\w@])", re.I
 )
 _EXTENSION = re.compile(r"\s*(?:x|ext\.?|extn\.?|#)\s*\d{1,6}$", re.I)
-# North American numbers: area code and exchange start with 2-9 and are set apart ("555-123-4567",
-# "(555) 123-4567", "555.123.4567"); "240115-0216" is not one.
-_NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}$")
+# North American numbers: an area code starting with 2-9, set apart from the exchange
+# ("555-123-4567", "(555) 123-4567", "555.123.4567"); "240115-0216" is not one.
+_NANP = re.compile(r"^(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}$")
 
 
 def _phone_level(candidate: str) -> int:
@@ -270,6 +270,15 @@ _STOP = set(
     poland sweden norway denmark finland brazil india texas florida california ontario quebec victoria
     """.split()
 )
+# Place words that are also common surnames (Wood, Hill, Hall, West, Green, ...): they rule out a
+# whole cell ("Victoria Park", a site), but not a name inside free text ("spoke to Harry Wood").
+_SURNAME_LIKE = set(
+    """
+    north south east west street lane park hill bridge mount lake river green wood field house hall
+    ward court way place village town lower upper
+    """.split()
+)
+_TEXT_STOP = _STOP - _SURNAME_LIKE
 _LOCATIVE = {"in", "at", "from", "near", "into", "via"}
 _MOVED = {"moved", "move", "moving", "relocated", "relocating", "transferred", "returned", "went", "back", "going"}
 
@@ -297,7 +306,8 @@ def _initial(tok: str) -> bool:
 
 
 def _word(tok: str) -> str:
-    return fold(tok.strip(".,;:"))
+    # Lower case without folding accents: "Löwer" is a surname, not the word "lower".
+    return tok.strip(".,;:").lower()
 
 
 def _name_shape(text: str) -> tuple[bool, bool, bool]:
@@ -364,7 +374,7 @@ def _embedded_name(text: str) -> bool:
         while j < len(words) - 1 and j - i <= 3 and words[j] in _PARTICLES:  # "Anna van der Berg"
             j += 1
         w, nxt = words[i].strip("(\"'"), words[j].strip(".,;:!?)\"'")
-        if words[i].endswith(",") or not _cap_token(nxt) or _word(nxt) in _STOP:
+        if words[i].endswith(",") or not _cap_token(nxt) or _word(nxt) in _TEXT_STOP:
             continue
         title = w.rstrip(".") in _EMBEDDED_TITLES
         given = not w.endswith(",") and _cap_token(w) and _given(w)

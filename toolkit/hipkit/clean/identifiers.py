@@ -280,6 +280,7 @@ class _Column:
     matched: int = 0
     whole: Counter = field(default_factory=Counter)  # kind -> values that are wholly that identifier
     embedded: Counter = field(default_factory=Counter)  # kind -> strong matches inside longer text
+    kinds: Counter = field(default_factory=Counter)  # kind -> any match
     sure: Counter = field(default_factory=Counter)
     checked_ids: int = 0  # whole values that are id numbers by their check digit only
     shape: int = 0
@@ -314,6 +315,7 @@ class _Column:
 
     def _count(self, e: Evidence, n: int) -> None:
         self.matched += n
+        self.kinds[e.kind] += n
         self.whole[e.kind] += n if e.whole else 0
         self.embedded[e.kind] += n if not e.whole and e.level >= STRONG else 0
         self.sure[e.kind] += n if e.level == SURE else 0
@@ -337,7 +339,13 @@ class _Column:
 
     def effective(self) -> "_Column":
         """These counts with the names added, except those several participants share."""
-        out = replace(self, whole=Counter(self.whole), embedded=Counter(self.embedded), sure=Counter(self.sure))
+        out = replace(
+            self,
+            whole=Counter(self.whole),
+            embedded=Counter(self.embedded),
+            kinds=Counter(self.kinds),
+            sure=Counter(self.sure),
+        )
         for text, (n, e) in self.names.items():
             if not out.shared(text):
                 out._count(e, n)
@@ -571,8 +579,7 @@ class IdentifierScan:
                 kind = max(ev.embedded, key=lambda k: (ev.embedded[k], -PRIORITY.index(k)))
                 matched, flagged = embedded, True
             elif ev.matched:
-                counts = ev.whole + ev.embedded
-                kind = max(counts, key=lambda k: (counts[k], -PRIORITY.index(k))) if counts else None
+                kind = max(ev.kinds, key=lambda k: (ev.kinds[k], -PRIORITY.index(k)))
                 matched, flagged = ev.matched, False
             else:
                 kind, matched, flagged = None, 0, False
