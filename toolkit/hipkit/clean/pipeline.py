@@ -38,6 +38,7 @@ from .harmonise import (
     numeric_collisions,
     spelling_counts,
 )
+from .identifiers import screen_identifiers
 from .reshape import to_records
 from .validate import validate
 
@@ -195,24 +196,16 @@ def check_headers(info: dict, name: str) -> None:
         )
 
 
-def _quarantine_read_problems(
-    table, roles: list[ColumnRole], q: Quarantine, log: AuditLog, withhold: bool = False
-) -> None:
+def _quarantine_read_problems(table, roles: list[ColumnRole], q: Quarantine, log: AuditLog) -> None:
     """Quarantine what the reader could not use: malformed lines (removed) and unusable cells (blanked)."""
     name = table.source_file
     if table.bad_lines:
         bad = pd.DataFrame(
             {"source_file": name, "source_line": [b.line for b in table.bad_lines], "participant_id": ""}
         )
-        # A broken line cannot be split into its cells, so its text is shown only when no column of
-        # the file may identify a person (and never in a de-identifying run).
-        private = withhold or any(r.role in ("identifier", "unmapped") for r in roles)
-        shown = [
-            f"[line withheld: the file has columns that may identify people; see line {b.line} of the input]"
-            if private
-            else b.text[:500]
-            for b in table.bad_lines
-        ]
+        # A broken line's text is shown for diagnosis; clean.identifiers has withheld it where the
+        # file has identifier columns, the line looks identifying, or the run de-identifies.
+        shown = [b.text[:500] for b in table.bad_lines]
         q.add(
             bad,
             np.ones(len(bad), dtype=bool),
@@ -540,12 +533,11 @@ def clean_tables(
                     f"(sheets holding data: {sheet_names or table.info['sheet']})"
                 ) from None
             raise
+        table, roles = screen_identifiers(table, roles, reg, q, log, options.salt)  # by header and content
         unmapped = [r.raw for r in roles if r.role == "unmapped"]
         identifiers = [r.raw for r in roles if r.role == "identifier"]
         if unmapped:
             log.warn(f"{name}: columns not mapped (not carried): {', '.join(repr(u) for u in unmapped)}")
-        if identifiers:
-            log.warn(f"{name}: direct identifiers not carried: {', '.join(repr(u) for u in identifiers)}")
         rec, rinfo = to_records(table, roles, reg)
         q.headers[name] = rinfo.pop("headers")
         steps.update(1)
@@ -558,7 +550,7 @@ def clean_tables(
         for col, table_counts in spelling_counts(rec).items():  # every record read, removed or not
             spelled.setdefault(col, Counter()).update(table_counts)
         steps.update(1)
-        _quarantine_read_problems(table, roles, q, log, withhold=options.deidentify)
+        _quarantine_read_problems(table, roles, q, log)
         n_in = int(len(rec)) + len(table.bad_lines)
         rows_in += n_in
         quarantined += int(drop.sum()) + len(table.bad_lines)

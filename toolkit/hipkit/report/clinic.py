@@ -130,11 +130,12 @@ def _is_clean_table(path: Path) -> bool:
     return SUBJECT in columns and TIME in columns and bool(names & set(columns))
 
 
-def _identifier_columns(columns, registry) -> list[str]:
-    from ..registry import normalise_label
+def _identifier_columns(frame: pd.DataFrame, registry) -> list[str]:
+    # One home for "is this an identifier": headers and values (any cell, since a clean table has
+    # been through the cleaner and should hold none), through hipkit.clean.identifiers.
+    from ..clean.identifiers import identifier_columns
 
-    wanted = {normalise_label(x) for x in registry.identifiers}
-    return [c for c in columns if normalise_label(str(c)) in wanted]
+    return identifier_columns(frame, registry, cells=True)
 
 
 def load_clinic_data(
@@ -195,13 +196,13 @@ def load_clinic_data(
         frames = []
         for f in files:
             frame = pd.read_parquet(f) if f.suffix.lower() == ".parquet" else pd.read_csv(f)
-            found = _identifier_columns(frame.columns, registry)
+            found = _identifier_columns(frame, registry)
             if found and not deidentify:
                 raise InputError(
                     f"{f.name}: has direct identifiers ({', '.join(found)}); remove them, or pass --deidentify "
                     "to drop them and hash the ids"
                 )
-            frames.append(frame.drop(columns=found))
+            frames.append(frame.drop(columns=[c for c in found if c != SUBJECT]))  # ids: hashed below
         data = pd.concat(frames, ignore_index=True)
         if deidentify:
             from ..clean.deidentify import hash_ids, read_salt
