@@ -5,8 +5,9 @@
 # dependencies, the dev extra, pip and setuptools, each with its hashes), then hipkit itself.
 # .venv is rebuilt from scratch whenever requirements.lock changes (hipkit reinstalled when pyproject.toml does).
 #   make lock          re-resolve requirements.lock after editing the dependencies in pyproject.toml
-#                      (pins that still fit are kept); the only target that writes the lock
-#   make lock-upgrade  move every pin to the newest release (then run make test and compare)
+#                      (pins that still fit are kept); with UPGRADE="pkg ..." moves those pins to
+#                      their newest releases. lock and lock-upgrade are the only targets that write it
+#   make lock-upgrade  move every pin to its newest release (then make test, and review the diff)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -55,8 +56,9 @@ $(UV):
 	$(PYTHON) -m venv $(UV_VENV)
 	$(UV_VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
+# make lock UPGRADE="pandas numpy" moves only those pins to their newest releases.
 lock: $(UV)
-	$(UV) pip compile $(LOCK_FLAGS)
+	$(UV) pip compile $(LOCK_FLAGS) $(addprefix --upgrade-package ,$(UPGRADE))
 
 lock-upgrade: $(UV)
 	$(UV) pip compile $(LOCK_FLAGS) --upgrade
