@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import hipkit
 from hipkit.cli import main
 from hipkit.errors import NotSupportedError
+from hipkit.models.engine import deviance_at, evaluate
 from hipkit.power import power_curve
 
 dd = pytest.importorskip("dask.dataframe")
@@ -37,18 +39,70 @@ def _cohort(n=400, seed=5, missing=0.05):
     return d
 
 
-def _assert_same_fit(a, b):
+# What "the same fit" means, and to what precision (issue 10, item 7: a comparison at rel 1e-7 failed).
+# The in-memory and Dask paths add the same per-row cross-products in different orders (bincount and
+# BLAS over all rows, against partial sums per partition added pairwise), so a few of the blocks differ
+# in their last bit (in the cohort of the factor-level test: 1 of 600 Z'y sums and 3 of 4 X'y sums, by
+# 1 ulp). Two in-memory fits of the same rows in another order differ in just the same way.
+# - At the same theta, everything computed from the blocks agrees to ~1e-12 (measured <= 2e-12).
+# - The optimiser (hipkit.models.fit.optimise_theta) finds the minimum by comparing deviance values,
+#   which carry rounding noise of ~1e-14 x |deviance| (~3e-11 at 3409 there). Within that noise the
+#   deviance is flat over a region of theta about sqrt(noise) ~ 6e-6 of theta's own standard errors
+#   wide, and the optimiser stops somewhere in it: both fits reach the same minimum (each theta is as
+#   good as the other on either deviance, to ~3e-14 relative), but their theta differ by up to ~1e-5
+#   in those units, and the numbers computed from theta move with it: over 120 simulated cohorts
+#   estimates differed by at most 3e-7 standard errors, SEs, sigma, R2 and ICC by at most 4e-7
+#   relative (the failing comparison: r2_marginal 0.23083271 against 0.23083268, 1.1e-7).
+# - Satterthwaite df come from numerical derivatives of that deviance, with steps proportional to
+#   theta (hipkit.models.numdiff): where an off-diagonal theta is near zero (1e-4), the steps are tiny
+#   and the df differ by up to 4e-4 relative at the same theta, 2e-3 between the fits (150 generated
+#   cohorts); the p values computed with them follow.
+#: deviance criteria, and each fit's theta on the other fit's deviance (measured <= 6e-14)
+OPTIMUM_RTOL = 1e-12
+#: every number at the same theta, Satterthwaite df aside (measured <= 2e-12)
+SAME_THETA_RTOL = 1e-9
+#: the reported numbers of the two fits: theta's spread in its own standard errors (measured <= 4e-7)
+OPTIMISER_RTOL = 1e-5
+#: Satterthwaite df and the p values computed with them (measured <= 2e-3)
+DF_RTOL = 1e-2
+
+
+def _at_theta(fit, theta):
+    """The fit's numbers at another theta, on its own blocks (separates the optimiser from the sums)."""
+    ev = evaluate(np.asarray(theta, dtype=float), fit.blocks, fit.design.pattern)
+    deviance = deviance_at(ev.theta, fit.blocks, fit.design.pattern, fit.reml)
+    return dataclasses.replace(fit, evaluation=ev, deviance=deviance)
+
+
+def _assert_numbers_agree(a, b, rtol, ranef=False):
     ta, tb = a.tidy(), b.tidy()
-    for col in ("estimate", "std_error", "statistic"):
-        np.testing.assert_allclose(ta[col], tb[col], rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(ta["df"], tb["df"], rtol=1e-4)
-    np.testing.assert_allclose(ta["p_value"], tb["p_value"], rtol=1e-3, atol=1e-300)
+    assert ta["term"].tolist() == tb["term"].tolist()
+    shift = np.max(np.abs(ta["estimate"] - tb["estimate"]) / ta["std_error"])
+    assert shift <= rtol, f"estimates differ by {shift:.1e} standard errors"
+    np.testing.assert_allclose(tb["std_error"], ta["std_error"], rtol=rtol)
+    np.testing.assert_allclose(tb["statistic"], ta["statistic"], rtol=rtol, atol=rtol)  # t = estimate / SE
+    np.testing.assert_allclose(tb["df"], ta["df"], rtol=DF_RTOL)
+    np.testing.assert_allclose(np.log(tb["p_value"]), np.log(ta["p_value"]), rtol=DF_RTOL)
+    ga, gb = a.glance().iloc[0], b.glance().iloc[0]
+    for col in ("sigma", "r2_marginal", "r2_conditional", "icc"):
+        assert gb[col] == pytest.approx(ga[col], rel=rtol), col
+    if ranef:
+        ra, rb = a.ranef.to_numpy(), b.ranef.to_numpy()
+        assert np.max(np.abs(ra - rb) / ra.std(axis=0)) <= rtol
+
+
+def _assert_same_fit(a, b):
+    """``a`` and ``b`` fit the same rows: same data, same optimum, same arithmetic, same reported numbers."""
     ga, gb = a.glance().iloc[0], b.glance().iloc[0]
     for col in ("nobs", "ngroups", "n_dropped"):
         assert ga[col] == gb[col]
-    for col in ("reml_criterion", "sigma", "r2_marginal", "r2_conditional", "icc"):
-        assert ga[col] == pytest.approx(gb[col], rel=1e-7)
-    np.testing.assert_allclose(a.ranef.to_numpy(), b.ranef.to_numpy(), rtol=1e-5, atol=1e-6)
+    assert a.design.x_names == b.design.x_names and a.design.z_names == b.design.z_names
+    np.testing.assert_array_equal(a.design.group_labels, b.design.group_labels)
+    assert gb["reml_criterion"] == pytest.approx(ga["reml_criterion"], rel=OPTIMUM_RTOL)
+    for fit, other in ((a, b), (b, a)):  # each theta minimises the other fit's deviance as well as its own
+        assert _at_theta(fit, other.theta).deviance == pytest.approx(fit.deviance, rel=OPTIMUM_RTOL)
+    _assert_numbers_agree(a, _at_theta(b, a.theta), SAME_THETA_RTOL, ranef=True)
+    _assert_numbers_agree(a, b, OPTIMISER_RTOL)
 
 
 def test_dask_fit_equals_in_memory_when_participants_span_partitions(client):
@@ -63,6 +117,30 @@ def test_partitions_missing_a_factor_level_still_give_the_same_design(client):
     data = _cohort(n=300).sort_values(["group", "pid"])  # early partitions hold only HIP
     ddf = dd.from_pandas(data, npartitions=5, sort=False)
     _assert_same_fit(hipkit.lmm(FORMULA, data), hipkit.lmm(FORMULA, ddf))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dask_and_in_memory_fits_agree_to_the_optimisers_precision_on_generated_cohorts(client, seed):
+    # Cohort size, missingness, row order and partitioning drawn from the seed; the in-memory fit of the
+    # same rows shuffled must agree with the first to the same precision (it is the optimiser's, not Dask's).
+    rng = np.random.default_rng(seed)
+    data = _cohort(n=int(rng.integers(60, 400)), seed=100 + seed, missing=float(rng.uniform(0.0, 0.3)))
+    data = data.sample(frac=1.0, random_state=seed) if rng.random() < 0.5 else data.sort_values(["group", "pid"])
+    ddf = dd.from_pandas(data, npartitions=int(rng.integers(2, 9)), sort=False)
+    kw = dict(check_singular="ignore", check_convergence="ignore")
+    mem = hipkit.lmm(FORMULA, data, **kw)
+    _assert_same_fit(mem, hipkit.lmm(FORMULA, ddf, **kw))
+    _assert_same_fit(mem, hipkit.lmm(FORMULA, data.sample(frac=1.0, random_state=seed + 1), **kw))
+
+
+def test_a_dask_fit_repeats_bit_for_bit_on_the_same_partitions(client):
+    # The reduction is a fixed pairwise tree over the partitions, whichever worker runs which task.
+    data = _cohort(n=200, seed=21).sample(frac=1.0, random_state=4)
+    ddf = dd.from_pandas(data, npartitions=7, sort=False)
+    first, again = hipkit.lmm(FORMULA, ddf), hipkit.lmm(FORMULA, ddf.persist())
+    np.testing.assert_array_equal(first.theta, again.theta)
+    pd.testing.assert_frame_equal(first.tidy(), again.tidy(), check_exact=True)
+    pd.testing.assert_frame_equal(first.glance(), again.glance(), check_exact=True)
 
 
 def test_parquet_registry_fit_through_the_cli_with_a_scheduler(client, tmp_path, capsys):
