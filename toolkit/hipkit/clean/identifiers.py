@@ -689,7 +689,7 @@ def _origin(table, data: pd.DataFrame, ids: pd.Series | None) -> pd.DataFrame:
 
 
 def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Quarantine, log: AuditLog,
-                       salt: bytes | None = None):  # fmt: skip
+                       salt: bytes | None = None, scan: "IdentifierScan | None" = None):  # fmt: skip
     """Keep direct identifiers out of everything the cleaner writes, for one raw file.
 
     - A column flagged as an identifier (by header or content) gets the role ``identifier``: it is
@@ -712,6 +712,10 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
     log : AuditLog
     salt : bytes, optional
         The de-identification salt (``deidentify=True``); None when not de-identifying.
+    scan : IdentifierScan, optional
+        The evidence of the whole file, when ``table`` is a part of it (out of core): which columns
+        are identifiers, and which name-like labels several participants share, are then decided
+        over the whole file, as in memory.
 
     Returns
     -------
@@ -729,10 +733,11 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
     """
     name = table.source_file
     data = table.data.copy(deep=False)  # columns that change are replaced, never written into
-    scan = IdentifierScan(registry, roles)
+    local = IdentifierScan(registry, roles)
     id_col = next((r.raw for r in roles if r.role == "key" and r.target == "participant_id"), None)
     keys = participant_keys(data[id_col]) if id_col is not None else None
-    per_column = {col: scan.update_column(col, data[col], keys) for col in data.columns}
+    per_column = {col: local.update_column(col, data[col], keys) for col in data.columns}
+    scan = scan if scan is not None else local  # what decides: the whole file's evidence
     findings = scan.findings().set_index("column")
     new_roles, dropped = [], []
     for r in roles:

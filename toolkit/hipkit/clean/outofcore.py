@@ -56,6 +56,7 @@ from .audit import AuditLog, participant_ids
 from .columns import map_columns
 from .deidentify import code_for
 from .harmonise import choose_spellings, free_text_values, normalise_ids, numeric_collisions, visit_label_text
+from .identifiers import IdentifierScan
 from .pipeline import CleanOptions, _input_paths, check_headers, clean_tables
 
 __all__ = ["clean_out_of_core", "OutOfCoreResult"]
@@ -99,6 +100,7 @@ class _TablePart:
     warnings: list = field(default_factory=list)
     chunks: dict = field(default_factory=dict)  # bucket -> [parquet files]
     spellings: dict = field(default_factory=dict)  # column -> Counter(spelling -> lines)
+    scan: object = None  # the whole table's IdentifierScan
     labels: Counter = field(default_factory=Counter)
     dates: set = field(default_factory=set)
 
@@ -125,6 +127,7 @@ class _Splitter:
         self.columns = _dedupe_headers(part.header)
         roles = map_columns(list(self.columns), options.registry, options.mapping, part.name)
         self.roles = roles
+        part.scan = IdentifierScan(options.registry, roles)
         self.id_col = next(r.raw for r in roles if r.role == "key" and r.target == "participant_id")
         self.visit_cols = [r.raw for r in roles if r.role == "key" and r.target == "visit"]
         self.date_cols = [r.raw for r in roles if r.role == "key" and r.target == "visit_date"]
@@ -139,6 +142,7 @@ class _Splitter:
         if not len(frame):
             return
         self.records += len(frame)
+        self.part.scan.update(frame)
         if self.sampled < 5000:
             self.decimal_sample.append(frame.head(5000 - self.sampled))
             self.sampled += len(self.decimal_sample[-1])
@@ -311,7 +315,12 @@ def _clean_bucket(k: int, parts: list[_TablePart], out_dir: str, options: CleanO
         )
     if not tables:
         return {"log": None, "quarantine": None, "ids": []}
-    context = {"spellings": spellings, "global_checks": False, "ids": []}
+    context = {
+        "spellings": spellings,
+        "global_checks": False,
+        "ids": [],
+        "identifier_scans": {p.name: p.scan for p in parts if p.scan is not None},
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = clean_tables(tables, options, context=context)

@@ -498,8 +498,10 @@ def clean_tables(
         Decisions taken over a whole export when it is cleaned in parts (:mod:`hipkit.clean.outofcore`):
         ``spellings`` (group and site spellings), ``global_checks`` (False: checks across all
         participants are left to the caller), ``ids`` (present: filled with the part's participant
-        ids, for those checks). Per-table decisions (visit labels, date order) are in each table's
-        ``info["context"]``. Without it every decision is taken from the tables.
+        ids, for those checks), ``identifier_scans`` (source file -> the whole file's
+        :class:`~hipkit.clean.identifiers.IdentifierScan`). Per-table decisions (visit labels, date
+        order) are in each table's ``info["context"]``. Without it every decision is taken from the
+        tables.
 
     Returns
     -------
@@ -533,7 +535,8 @@ def clean_tables(
                     f"(sheets holding data: {sheet_names or table.info['sheet']})"
                 ) from None
             raise
-        table, roles = screen_identifiers(table, roles, reg, q, log, options.salt)  # by header and content
+        scan = context.get("identifier_scans", {}).get(name)  # the whole file's, out of core
+        table, roles = screen_identifiers(table, roles, reg, q, log, options.salt, scan)  # by header and content
         unmapped = [r.raw for r in roles if r.role == "unmapped"]
         identifiers = [r.raw for r in roles if r.role == "identifier"]
         if unmapped:
