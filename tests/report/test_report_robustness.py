@@ -139,6 +139,26 @@ def test_patients_seen_only_at_week_0_are_counted_in_the_flow_and_data_quality(t
     assert "patients seen only at week 0" in text and "30 patients enrolled" in text
 
 
+def test_baseline_only_patients_leaving_the_model_no_residual_df_give_a_note(tmp_path):
+    # Before: with two of three patients seen only at week 0 the mixed model has as many rows as
+    # coefficients, hipkit.lmm divided by zero, and the whole report failed.
+    rng = np.random.default_rng(8)
+    rows = [
+        {
+            "participant_id": f"P{i}",
+            "group": "HIP",
+            "visit_week": w,
+            "pain_vas": round(rng.uniform(2, 8), 1),
+            "hip_abd_strength_n": round(rng.uniform(80, 160), 1),
+        }
+        for i, weeks in enumerate([(0.0, 6.0), (0.0,), (0.0,)])
+        for w in weeks
+    ]
+    text = _report(pd.DataFrame(rows), tmp_path, min_cell=3, programme_weeks=[0.0, 6.0])
+    assert "Not estimated: strength and Pain, visual analogue scale." in text
+    assert "3 patients enrolled; <3 seen at the final visit" in text
+
+
 @pytest.mark.parametrize("min_cell", [1, 5])
 def test_a_group_of_patients_all_seen_only_once_builds(tmp_path, min_cell):
     data = _cohort(n=20, groups=("HIP", "KNEE", "ONCE"))
@@ -242,8 +262,8 @@ def test_notebook_equal_to_the_input_is_refused(tmp_path, capsys):
 def test_out_under_a_file_is_a_one_line_error_before_the_report_is_built(tmp_path, capsys):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
-    code = main(["report", str(_clean_input(tmp_path)), "--out", str(blocker / "r.html")])
-    assert code == 2 and "cannot write" in _one_line_error(capsys)
+    code = main(["report", str(_clean_input(tmp_path)), "--out", str(blocker / "sub" / "r.html")])
+    assert code == 2 and f"{blocker} is a file, not a folder" in _one_line_error(capsys)
 
 
 def test_out_that_is_a_folder_is_a_one_line_error(tmp_path, capsys):

@@ -133,6 +133,9 @@ def _check_writable(paths: Sequence[Path]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
                 pass
+        except (FileExistsError, NotADirectoryError):
+            blocker = next((p for p in path.parents if p.exists()), path.parent)
+            raise OutputError(f"cannot write {path}: {blocker} is a file, not a folder") from None
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
 
