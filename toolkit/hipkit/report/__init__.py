@@ -7,6 +7,9 @@
   template ``templates/clinic_report.py``, with the privacy-safe analyses of :mod:`hipkit.report.clinic`.
 - :func:`run_all` does both for every notebook of a folder and writes ``index.html``
   (:func:`build_index`).
+- :mod:`hipkit.report.markup` is the one road from text to HTML (escaped on the way; data never
+  becomes markup), and :mod:`hipkit.report.figures` draws the clinic report's figures (data labels
+  never parsed as mathtext).
 
 Importing this package is light: nbclient and nbconvert load only when a notebook is executed or rendered.
 """

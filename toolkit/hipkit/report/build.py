@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import HipkitError, InputError
+from ..errors import HipkitError, InputError, OutputError
+from ..io.outputs import atomic_path, guard_outputs, write_text
 from . import clinic
 from .execute import NotebookExecutionError, execute_notebook, read_notebook
 from .render import render_html
@@ -88,35 +89,55 @@ def html_to_pdf(html: str | os.PathLike, pdf: str | os.PathLike, timeout: float 
     Returns
     -------
     pathlib.Path
-        ``pdf``.
+        ``pdf``, written atomically: Chromium prints to a temporary file beside it, renamed into
+        place only when the PDF is complete (a failed print leaves any earlier ``pdf`` as it was).
 
     Raises
     ------
     HipkitError
         No Chromium found (install Debian's ``chromium`` package), or it failed.
+    OutputError
+        ``pdf`` cannot be written (read-only folder).
     """
     exe = find_chromium()
     if exe is None:
         raise HipkitError("--pdf needs Chromium: install it (Debian: apt-get install chromium) or set HIPKIT_CHROMIUM")
     out = Path(pdf).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hipkit-chromium-") as profile:
+    with atomic_path(out) as tmp, tempfile.TemporaryDirectory(prefix="hipkit-chromium-") as profile:
         cmd = [
             exe,
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
-            f"--print-to-pdf={out}",
+            f"--print-to-pdf={tmp}",
             Path(html).resolve().as_uri(),
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
         except subprocess.TimeoutExpired:
             raise HipkitError(f"Chromium did not finish printing {html} within {timeout:g} s") from None
-    if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-        last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise HipkitError(f"Chromium could not print {html} to PDF: {last}")
+        if proc.returncode != 0 or not tmp.is_file() or tmp.stat().st_size == 0:
+            last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+            raise HipkitError(f"Chromium could not print {html} to PDF: {last}")
     return out
+
+
+def _check_writable(paths: Sequence[Path]) -> None:
+    """Refuse, before any work, an output whose folder cannot be created or written.
+
+    Probing with a real temporary file is the only check that holds for every case (read-only
+    mounts, ACLs, a file where the folder should be; ``os.access`` misses several, and root).
+    """
+    for path in paths:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".probe"):
+                pass
+        except (FileExistsError, NotADirectoryError):
+            blocker = next((p for p in path.parents if p.exists()), path.parent)
+            raise OutputError(f"cannot write {path}: {blocker} is a file, not a folder") from None
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from None
 
 
 def clinic_report(
@@ -163,6 +184,10 @@ def clinic_report(
     InputError
         Input that cannot make a report (no outcome columns, fewer than ``min_cell`` patients, direct
         identifiers without ``deidentify``), with a one-line reason, before anything is written.
+    OutputError
+        An output is an input (or two outputs are one file), or its folder cannot be written: one
+        line, before the report is built. Every output is written atomically (temporary file, then
+        rename), so a failure never leaves a half-written report.
     HipkitError
         The template failed while running (the message names the section), or ``--pdf`` failed.
 
@@ -175,6 +200,8 @@ def clinic_report(
 
     started = time.perf_counter()
     files = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
+    outputs = [Path(p) for p in (out, pdf, notebook) if p is not None]
+    guard_outputs(outputs, [*files, *([Path(salt_file)] if salt_file else [])])
     if int(min_cell) < 1:
         raise InputError(f"--min-cell must be at least 1 (got {min_cell})")
     weeks = sorted(float(w) for w in programme_weeks)
@@ -185,6 +212,10 @@ def clinic_report(
         warnings.simplefilter("ignore")
         cd = clinic.load_clinic_data(files, programme_weeks=weeks, deidentify=deidentify, salt=salt_file)
         notes = clinic.check_reportable(cd, min_cell=min_cell)
+    for path in outputs:
+        if path.is_dir():
+            raise OutputError(f"cannot write {path}: it is a folder; give a file name")
+    _check_writable(outputs)
 
     nb = read_notebook(TEMPLATE)
     params = {
@@ -210,9 +241,7 @@ def clinic_report(
     html = render_html(executed, out, title, hide_code=True)
     nb_path = None
     if notebook is not None:
-        nb_path = Path(notebook)
-        nb_path.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(executed, nb_path)
+        nb_path = write_text(notebook, nbformat.writes(executed))
     pdf_path = html_to_pdf(html, pdf) if pdf is not None else None
     return ReportRun(
         html=html,

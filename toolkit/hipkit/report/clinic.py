@@ -25,6 +25,8 @@ import pandas as pd
 
 from ..errors import HipkitError, InputError
 from ..registry import load_registry
+from . import markup
+from .markup import Fragment
 
 __all__ = [
     "ClinicData",
@@ -32,10 +34,8 @@ __all__ = [
     "load_clinic_data",
     "suppress",
     "participant_flow",
-    "plot_flow",
     "outcome_measures",
     "visit_means",
-    "plot_trajectories",
     "change_from_baseline",
     "responder_rates",
     "strength_gains_vs_mdc",
@@ -58,7 +58,7 @@ GROUP = "group"
 ALL_PATIENTS = "All patients"
 STRENGTH = "hip_abd_strength_n"
 # Measures that go with pain and with function in the plain-language sentences, in order of preference.
-PAIN_MEASURES = ("pain_vas", "nprs")
+PAIN_MEASURES = ("pain_vas", "pain_nprs")
 FUNCTION_MEASURES = ("akps", "lefs")
 
 
@@ -130,6 +130,27 @@ def _is_clean_table(path: Path) -> bool:
     return SUBJECT in columns and TIME in columns and bool(names & set(columns))
 
 
+def _read_clean_table(path: Path, registry) -> pd.DataFrame:
+    """Read a clean table (ids and labels as text); refuse (one line) a week or measure column that is not numbers."""
+    from ..io import read_clean_table
+
+    frame = read_clean_table(path)
+    numeric = [TIME, *(m.name for m in registry.measures if m.name in frame.columns)]
+    for column in numeric:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        as_numbers = pd.to_numeric(values.where(~values.map(lambda v: isinstance(v, bool))), errors="coerce")
+        bad = np.flatnonzero((as_numbers.isna() & values.notna()).to_numpy())
+        if len(bad):
+            raise InputError(
+                f"{path.name}: row {bad[0] + 1}: {column} holds {str(values.iloc[bad[0]])[:40]!r}, not a number; "
+                "give the table `hipkit clean` wrote, or the raw export"
+            )
+        frame[column] = as_numbers.astype(float)
+    return frame
+
+
 def _identifier_columns(frame: pd.DataFrame, registry) -> list[str]:
     # One home for "is this an identifier": headers and values (any cell, since a clean table has
     # been through the cleaner and should hold none), through hipkit.clean.identifiers.
@@ -195,7 +216,7 @@ def load_clinic_data(
     if all(kinds):
         frames = []
         for f in files:
-            frame = pd.read_parquet(f) if f.suffix.lower() == ".parquet" else pd.read_csv(f)
+            frame = _read_clean_table(f, registry)
             found = _identifier_columns(frame, registry)
             if found and not deidentify:
                 raise InputError(
@@ -500,69 +521,9 @@ def participant_flow(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
     return flow
 
 
-def plot_flow(flow: pd.DataFrame, group: str = "all"):
-    """Draw the participant flow (CONSORT-style boxes) for one group (default: everyone).
-
-    Parameters
-    ----------
-    flow : pandas.DataFrame
-        From :func:`participant_flow`.
-    group : str, default "all"
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    f = flow.loc[flow["group"] == group]
-    seen = f.loc[f["stage"] == "seen"]
-    enrolled = f.loc[f["stage"] == "enrolled", "n"].iloc[0]
-    completed = f.loc[f["stage"] == "completed"].iloc[0]
-    lost = f.loc[f["stage"] == "lost"]
-    boxes = [(f"Enrolled\nn = {enrolled}", None)]
-    for _, r in seen.iterrows():
-        boxes.append((f"Seen at week {r['week']:g}\nn = {r['n']}", r["week"]))
-    boxes.append((f"Completed (seen at week {completed['week']:g})\nn = {completed['n']}", None))
-    height = 1.05 * len(boxes)
-    fig, ax = plt.subplots(figsize=(8.5, max(3.0, height)))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(-len(boxes) + 0.4, 0.6)
-    ax.axis("off")
-    style = {"boxstyle": "round,pad=0.4", "facecolor": "#eef3f8", "edgecolor": "#3b6a99"}
-    side = {"boxstyle": "round,pad=0.35", "facecolor": "#fbf1e6", "edgecolor": "#b06d1f"}
-    for i, (text, week) in enumerate(boxes):
-        ax.text(3, -i, text, ha="center", va="center", fontsize=10, bbox=style)
-        if i:
-            ax.annotate("", xy=(3, -i + 0.28), xytext=(3, -i + 0.72), arrowprops={"arrowstyle": "->", "color": "#555"})
-        if week is not None:
-            here = lost.loc[lost["week"] == week]
-            if len(here):
-                lines = [f"{r['reason']}: {r['n']}" for _, r in here.iterrows()]
-                ax.annotate(
-                    "", xy=(6.1, -i - 0.5), xytext=(3, -i - 0.5), arrowprops={"arrowstyle": "->", "color": "#b06d1f"}
-                )
-                ax.text(
-                    6.2,
-                    -i - 0.5,
-                    f"Last seen at week {week:g}\n" + "\n".join(lines),
-                    ha="left",
-                    va="center",
-                    fontsize=9,
-                    bbox=side,
-                )
-    no_visit = lost.loc[lost["week"].isna()]
-    if len(no_visit):
-        ax.text(6.2, 0, "No outcome recorded: " + ", ".join(str(x) for x in no_visit["n"]), fontsize=9, bbox=side)
-    title = "Participant flow" + ("" if group == "all" else f": {group}")
-    ax.set_title(title, loc="left", fontsize=12)
-    fig.tight_layout()
-    return fig
-
-
 _SHORT = {
     "pain_vas": "Pain (VAS)",
-    "nprs": "Pain (NPRS)",
+    "pain_nprs": "Pain (NPRS)",
     "akps": "Knee function (AKPS)",
     "lefs": "Function (LEFS)",
     "hip_abd_strength_n": "Hip-abductor strength",
@@ -592,13 +553,11 @@ def short_label(measure: str, unit: bool = True) -> str:
     return f"{name}, {m.unit}" if unit else name
 
 
-def _num(v: float) -> str:
-    """A number with 2 decimals below 10 in size, else 1."""
-    return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
-
-
 def with_ci(est: float, low: float, high: float, signed: bool = False) -> str:
     """``"est (low to high)"`` with matched decimals; empty when suppressed (NaN).
+
+    An estimate whose interval could not be computed (every change the same, one patient) is shown
+    alone, with ``"(CI not estimable)"``.
 
     Parameters
     ----------
@@ -614,12 +573,39 @@ def with_ci(est: float, low: float, high: float, signed: bool = False) -> str:
     --------
     >>> with_ci(-2.271, -2.33, -2.21, signed=True)
     '-2.27 (-2.33 to -2.21)'
+    >>> with_ci(-8.0, float("nan"), float("nan"), signed=True)
+    '-8.00 (CI not estimable)'
     """
-    if any(pd.isna(v) for v in (est, low, high)):
+    if pd.isna(est):
         return ""
-    d = 2 if max(abs(est), abs(low), abs(high)) < 10 else 1
-    f = f"{{:+.{d}f}}" if signed else f"{{:.{d}f}}"
-    return f"{f.format(est)} ({f.format(low)} to {f.format(high)})"
+    if pd.isna(low) or pd.isna(high):
+        return f"{_number(est, [est], signed)} (CI not estimable)"
+    values = [est, low, high]
+    return f"{_number(est, values, signed)} ({_number(low, values, signed)} to {_number(high, values, signed)})"
+
+
+def _number(value: float, matched: Sequence[float], signed: bool = False) -> str:
+    """``value`` with 2 decimals when every number of ``matched`` is below 10 in size, else 1."""
+    d = 2 if max(abs(v) for v in matched) < 10 else 1
+    return f"{value:+.{d}f}" if signed else f"{value:.{d}f}"
+
+
+def _ordered_interval(frame: pd.DataFrame, estimate: str, bounds: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Keep ``conf_low <= estimate <= conf_high`` (and within ``bounds``) where the three are known.
+
+    Intervals contain their estimate in exact arithmetic; rounding can put a bound a hair past it
+    (statsmodels' Wilson upper bound at 100% is 0.9999999999999999), which a table would show as
+    "100% (76% to 100%)" but a figure would draw as a negative error bar.
+    """
+    out = frame.copy()
+    est = out[estimate].astype(float)
+    low, high = out["conf_low"].astype(float), out["conf_high"].astype(float)
+    if bounds is not None:
+        est, low, high = (x.clip(*bounds) for x in (est, low, high))
+        out[estimate] = est.where(out[estimate].notna())
+    out["conf_low"] = low.where(low.isna() | est.isna(), np.fmin(low, est))
+    out["conf_high"] = high.where(high.isna() | est.isna(), np.fmax(high, est))
+    return out
 
 
 def visit_means(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
@@ -668,68 +654,6 @@ def visit_means(cd: ClinicData, measures: Sequence[str] | None = None, min_cell:
     out = pd.DataFrame(rows, columns=["measure", "group", "week", "n", "mean", "sd", "conf_low", "conf_high"])
     out["n"] = suppress(out["n"], min_cell)
     return out
-
-
-def plot_trajectories(cd: ClinicData, means: pd.DataFrame, min_cell: int = 5, spaghetti: int = 20, seed: int = 2024):
-    """Per measure: group means with 95% CIs, and a spaghetti panel of a random sample of patients.
-
-    The spaghetti panel draws at most ``spaghetti`` patients per group (a seeded random sample), with no
-    labels, behind the group mean; a group with fewer than ``min_cell`` patients is not drawn.
-
-    Parameters
-    ----------
-    cd : ClinicData
-    means : pandas.DataFrame
-        From :func:`visit_means`.
-    min_cell : int, default 5
-    spaghetti : int, default 20
-        Patients drawn per group.
-    seed : int, default 2024
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    measures = list(dict.fromkeys(means["measure"]))
-    groups = sorted(cd.data[GROUP].unique())
-    colours = dict(zip(groups, plt.get_cmap("tab10").colors))
-    pv = _per_visit(cd.data.loc[cd.data[TIME].isin(cd.programme_weeks)], measures)
-    fig, axes = plt.subplots(len(measures), 2, figsize=(11, 3.3 * len(measures)), squeeze=False)
-    rng = np.random.default_rng(seed)
-    offsets = np.linspace(-0.12, 0.12, len(groups)) if len(groups) > 1 else [0.0]
-    for row, m in enumerate(measures):
-        left, right = axes[row]
-        for off, g in zip(offsets, groups):
-            part = means.loc[(means["measure"] == m) & (means["group"] == g)].dropna(subset=["mean"])
-            if len(part):
-                err = [part["mean"] - part["conf_low"], part["conf_high"] - part["mean"]]
-                left.errorbar(
-                    part["week"] + off,
-                    part["mean"],
-                    yerr=np.nan_to_num(np.vstack(err)),
-                    fmt="o-",
-                    capsize=3,
-                    color=colours[g],
-                    label=g,
-                )
-            people = pv.loc[(pv[GROUP] == g) & pv[m].notna(), SUBJECT].unique()
-            if len(people) >= min_cell:
-                chosen = rng.choice(np.sort(people), size=min(spaghetti, len(people)), replace=False)
-                sample = pv.loc[pv[SUBJECT].isin(chosen)].sort_values([SUBJECT, TIME])
-                for _, one in sample.groupby(SUBJECT, sort=False):
-                    right.plot(one[TIME], one[m], color=colours[g], alpha=0.35, linewidth=0.9)
-                if len(part):
-                    right.plot(part["week"], part["mean"], color=colours[g], linewidth=2.5, label=f"{g} mean")
-        label = short_label(m)
-        left.set(title=f"{label}: mean and 95% CI", xlabel="Week", xticks=cd.programme_weeks)
-        right.set(title=f"{label}: {spaghetti} patients per group", xlabel="Week", xticks=cd.programme_weeks)
-        for ax in (left, right):
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    return fig
 
 
 def change_from_baseline(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
@@ -832,7 +756,7 @@ def responder_rates(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
             res = responders(per_visit, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
     except HipkitError:
         return pd.DataFrame(columns=cols)
-    res = res.loc[res["n"] > 0, cols].reset_index(drop=True)
+    res = _ordered_interval(res.loc[res["n"] > 0, cols].reset_index(drop=True), "proportion", (0.0, 1.0))
     return _hide_proportion(res, "responders", min_cell)
 
 
@@ -867,7 +791,8 @@ def strength_gains_vs_mdc(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame | N
     res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
     if res.empty:
         return Note("strength gains against the MDC", "no patient has strength at week 0 and at a later visit")
-    res = _hide_proportion(res.reset_index(drop=True), "n_exceeding", min_cell)
+    res = _ordered_interval(res.reset_index(drop=True), "proportion", (0.0, 1.0))
+    res = _hide_proportion(res, "n_exceeding", min_cell)
     # The counts are of legs; what identifies people is the number of patients behind them.
     with_strength = cd.data.loc[cd.data[STRENGTH].notna()]
     base = with_strength.loc[with_strength[TIME] == min(cd.programme_weeks), SUBJECT]
@@ -923,22 +848,35 @@ def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFr
     reg = load_registry()
     step = _step_for(STRENGTH)
     for outcome in outcomes:
+        section = f"strength and {reg[outcome].label}"
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fit = within_between(cd.data, outcome=outcome, predictor=STRENGTH, check_singular="warn")
-            for w in caught:
-                if "dropped" not in str(w.message):
-                    model_warnings.append(f"{outcome}: {str(w.message).splitlines()[0]}")
+                g = fit.glance().iloc[0]
+                t = fit.tidy().set_index("term").loc[f"{STRENGTH}_within"]
         except HipkitError as exc:
-            notes.append(Note(f"strength and {reg[outcome].label}", str(exc).splitlines()[0]))
+            notes.append(Note(section, str(exc).splitlines()[0]))
             continue
-        g = fit.glance().iloc[0]
+        except Exception as exc:  # noqa: BLE001
+            # The model failed on valid data without saying why in a HipkitError (hipkit.lmm raises
+            # numpy's LinAlgError for a rank-deficient design, e.g. strength changing in step with the
+            # weeks for every patient, and ZeroDivisionError when there are no residual degrees of
+            # freedom). One section of the report says so; the rest of the report is still made.
+            reason = (str(exc).splitlines() or [""])[0]
+            detail = f"{type(exc).__name__}: {reason}" if reason else type(exc).__name__
+            notes.append(Note(section, f"the mixed model could not be fitted on these data ({detail})"))
+            continue
+        for w in caught:
+            if "dropped" not in str(w.message):
+                model_warnings.append(f"{outcome}: {str(w.message).splitlines()[0]}")
         if int(g["ngroups"]) < min_cell:
-            notes.append(Note(f"strength and {reg[outcome].label}", f"fewer than {min_cell} patients with two visits"))
+            notes.append(Note(section, f"fewer than {min_cell} patients with two visits"))
             continue
-        t = fit.tidy().set_index("term").loc[f"{STRENGTH}_within"]
         est, low, high = (float(t[k]) * step for k in ("estimate", "conf_low", "conf_high"))
+        if not all(math.isfinite(v) for v in (est, low, high)):
+            notes.append(Note(section, "the within-patient estimate or its interval is not finite"))
+            continue
         rows.append(
             {
                 "outcome": outcome,
@@ -976,12 +914,8 @@ def plain_sentence(outcome: str, est: float, low: float, high: float, step: floa
     'When a patient gained 10 N of hip-abductor strength, their pain (VAS) was on average 0.12 cm lower (95% CI 0.04 to 0.20 cm lower), beyond the change expected from time in the programme alone; lower is better.'
     """  # noqa: E501
     m = load_registry()[outcome]
-    name = {
-        "pain_vas": "pain (VAS)",
-        "nprs": "pain (NPRS)",
-        "akps": "knee function (AKPS)",
-        "lefs": "function (LEFS)",
-    }.get(outcome, m.label)
+    short = _SHORT.get(outcome)
+    name = short[0].lower() + short[1:] if short else m.label
     unit = "points" if m.unit in {"points", "score", ""} else m.unit
     decimals = 2 if max(abs(low), abs(high)) < 10 else 1
     f = f"{{:.{decimals}f}}"
@@ -1043,6 +977,26 @@ def data_quality(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
                 "weeks from baseline differ from the protocol week by more than the window",
             )
         )
+    seen = cd.data.loc[cd.data[outcome_measures(cd.data)].notna().any(axis=1)].groupby(SUBJECT)[TIME]
+    first, last = seen.min(), seen.max()
+    base = min(cd.programme_weeks)
+    rows += [
+        (
+            "patients seen only at week 0",
+            int(((first == base) & (last == base)).sum()) if len(cd.programme_weeks) > 1 else 0,
+            "counted in the participant flow (lost after week 0); no change, responder or MDC result",
+        ),
+        (
+            "patients with no week-0 visit",
+            int((first > base).sum()),
+            "counted in the participant flow; no change, responder or MDC result",
+        ),
+        (
+            "patients with no outcome recorded",
+            int(cd.data[SUBJECT].nunique() - len(first)),
+            "counted as enrolled only",
+        ),
+    ]
     off = ~cd.data[TIME].isin(cd.programme_weeks)
     rows.append(
         (
@@ -1079,10 +1033,15 @@ def headline(cd: ClinicData, flow: pd.DataFrame, change: pd.DataFrame, resp: pd.
     for m in [*PAIN_MEASURES, *FUNCTION_MEASURES, STRENGTH]:
         part = change.loc[(change["measure"] == m) & (change["week"] == final)].dropna(subset=["mean_change"])
         for _, r in part.iterrows():
-            est, ci = with_ci(r["mean_change"], r["conf_low"], r["conf_high"], signed=True).split(" ", 1)
+            values = [v for v in (r["mean_change"], r["conf_low"], r["conf_high"]) if pd.notna(v)]
+            est = _number(r["mean_change"], values, signed=True)
+            if pd.isna(r["conf_low"]) or pd.isna(r["conf_high"]):
+                ci = "95% CI not estimable"
+            else:
+                ci = f"95% CI {_number(r['conf_low'], values, True)} to {_number(r['conf_high'], values, True)}"
             out.append(
                 f"{short_label(m, unit=False)}, {r['group']}: mean change by week {final:g} {est} {reg[m].unit} "
-                f"(95% CI {ci[1:-1]}; n = {r['n']})."
+                f"({ci}; n = {r['n']})."
             )
     for _, r in resp.dropna(subset=["proportion"]).iterrows():
         if r["measure"] in PAIN_MEASURES:
@@ -1125,8 +1084,10 @@ def references(measures: Sequence[str]) -> list[str]:
     return lines
 
 
-def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | dict = 2) -> str:
+def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | dict = 2) -> Fragment:
     """A plain HTML table (no index, no per-run ids) for the report; numbers rounded, missing blank.
+
+    Headers and cells are escaped (:func:`hipkit.report.markup.table`); ``display()`` shows it.
 
     Parameters
     ----------
@@ -1138,11 +1099,11 @@ def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | di
 
     Returns
     -------
-    str
+    hipkit.report.markup.Fragment
 
     Examples
     --------
-    >>> html_table(pd.DataFrame({"a": [1.234]}), digits=1).count("<td>1.2</td>")
+    >>> html_table(pd.DataFrame({"a": [1.234]}), digits=1).count('<td><span class="hipkit-num">1.2</span></td>')
     1
     """
     shown = frame.copy()
@@ -1153,7 +1114,7 @@ def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | di
     shown = shown.astype(object).where(shown.notna(), "")
     if labels:
         shown = shown.rename(columns=labels)
-    return shown.to_html(index=False, border=0, classes="hipkit-table", escape=True)
+    return markup.table(shown)
 
 
 def p_cell(p: float) -> str:
@@ -1192,7 +1153,7 @@ def display_means(means: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
     """
     out = _readable(means, "Mean (95% CI)", ("mean", "conf_low", "conf_high"), signed=False)
-    return out.assign(SD=means["sd"].map(lambda v: "" if pd.isna(v) else _num(v)))
+    return out.assign(SD=means["sd"].map(lambda v: "" if pd.isna(v) else _number(v, [v])))
 
 
 def display_change(change: pd.DataFrame) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import HipkitError, UnreadableFileError
+from ..io.outputs import write_text
 from .results import RESULTS_ENV
 
 __all__ = ["NotebookExecutionError", "execute_notebook", "find_project_root", "read_notebook"]
@@ -194,9 +195,7 @@ def execute_notebook(
     env.update({"MPLBACKEND": MPL_BACKEND, "PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     env.pop(RESULTS_ENV, None)
     if results_path is not None:
-        results = Path(results_path)
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text("{}\n", encoding="utf-8")
+        results = write_text(results_path, "{}\n")
         env[RESULTS_ENV] = str(results.resolve())
 
     current: dict = {"index": None}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import os
 import subprocess
 from pathlib import Path
+
+from ..io.outputs import write_text
+from .markup import CONTENT_SECURITY_POLICY, Fragment, render
 
 __all__ = ["build_index", "git_commit", "notebook_title"]
 
@@ -130,52 +132,69 @@ def build_index(
         ``out_path``.
     """
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
     when = (generated or _dt.datetime.now(_dt.timezone.utc)).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-    esc = html.escape
-    n_failed = sum(not r.ok for r in runs)
     rows = []
     for r in runs:
         link = os.path.relpath(r.html, out.parent) if r.html is not None else None
-        name = f'<a href="{esc(Path(link).as_posix())}">{esc(r.title)}</a>' if link else esc(r.title)
-        status = '<span class="ok">ok</span>' if r.ok else '<span class="failed">failed</span>'
-        err = f'<div class="err">{esc(r.error)}</div>' if r.error else ""
-        results = ""
+        results = None
         if r.results_path is not None and Path(r.results_path).exists():
-            rel = Path(os.path.relpath(r.results_path, out.parent)).as_posix()
-            results = f' &middot; <a href="{esc(rel)}">key results</a> ({len(r.results)})'
+            results = Path(os.path.relpath(r.results_path, out.parent)).as_posix()
         rows.append(
-            "<tr>"
-            f"<td>{name}<div class='desc'>{esc(r.description)}</div>{err}</td>"
-            f"<td><code>{esc(r.source.name)}</code>{results}</td>"
-            f"<td>{status}</td><td class='num'>{r.seconds:.1f} s</td>"
-            "</tr>"
+            {
+                # Relative links to files written here: only a "../" or a plain name, never a scheme.
+                "href": _relative_href(Path(link).as_posix()) if link else None,
+                "title": r.title,
+                "description": r.description,
+                "error": r.error,
+                "source": r.source.name,
+                "results_href": _relative_href(results) if results else None,
+                "n_results": len(r.results),
+                "ok": r.ok,
+                "seconds": f"{r.seconds:.1f}",
+            }
         )
+    n_failed = sum(not r.ok for r in runs)
     summary = f"{len(runs)} notebook{'s' if len(runs) != 1 else ''}"
     summary += f", {n_failed} failed" if n_failed else ", all executed"
-    meta = [f"hipkit {esc(version)}", f"commit {esc(commit)}" if commit else "commit unknown (not a git checkout)"]
+    meta = [f"hipkit {version}", f"commit {commit}" if commit else "commit unknown (not a git checkout)"]
     if seconds is not None:
         meta.append(f"{seconds:.1f} s")
-    page = f"""<!DOCTYPE html>
+    page = render(_PAGE, css=Fragment(_CSS), csp=CONTENT_SECURITY_POLICY, meta=[*meta, summary], when=when, rows=rows)
+    return write_text(out, page + "\n")
+
+
+def _relative_href(path: str) -> str:
+    """A relative link as a URL path: each segment percent-encoded, so no text can become a scheme."""
+    from urllib.parse import quote
+
+    return "/".join(quote(part) for part in path.split("/"))
+
+
+_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>hipkit reports</title>
-<style>{_CSS}</style>
+<style>{{ css }}</style>
 </head>
 <body>
 <h1>hipkit reports</h1>
-<p class="meta">{" &middot; ".join(meta)} &middot; {summary}</p>
-<p class="meta">Generated {esc(when)}.</p>
+<p class="meta">{{ meta | join(" \u00b7 ") }}</p>
+<p class="meta">Generated {{ when }}.</p>
 <table>
 <thead><tr><th>Notebook</th><th>Source</th><th>Status</th><th>Time</th></tr></thead>
 <tbody>
-{chr(10).join(rows)}
+{% for r in rows %}
+<tr><td>{% if r.href %}<a href="{{ r.href }}">{{ r.title }}</a>{% else %}{{ r.title }}{% endif %}\
+<div class="desc">{{ r.description }}</div>{% if r.error %}<div class="err">{{ r.error }}</div>{% endif %}</td>\
+<td><code>{{ r.source }}</code>{% if r.results_href %} &middot; <a href="{{ r.results_href }}">key results</a> \
+({{ r.n_results }}){% endif %}</td>\
+<td>{% if r.ok %}<span class="ok">ok</span>{% else %}<span class="failed">failed</span>{% endif %}</td>\
+<td class="num">{{ r.seconds }} s</td></tr>
+{% endfor %}
 </tbody>
 </table>
 </body>
-</html>
-"""
-    out.write_text(page, encoding="utf-8")
-    return out
+</html>"""

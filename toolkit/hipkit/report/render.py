@@ -8,12 +8,23 @@ import re
 import warnings
 from pathlib import Path
 
+from ..io.outputs import write_text
+from .markup import CONTENT_SECURITY_POLICY, clean_text
+
 __all__ = ["render_html", "external_resources"]
 
 # Extends nbconvert's "lab" template: no script or stylesheet from the web (require.js, MathJax,
-# mermaid, widget manager), and each code input folded into <details>; outputs stay visible.
+# mermaid, widget manager), and each code input folded into <details>; outputs stay visible. The
+# page's Content-Security-Policy (first in <head>, so it governs everything after it) forbids every
+# script and every network request: text that got through unescaped still could not run.
 _TEMPLATE = r"""
 {%- extends 'index.html.j2' -%}
+{%- block html_head -%}
+{%- if resources.hipkit_csp %}
+<meta http-equiv="Content-Security-Policy" content="{{ resources.hipkit_csp | e }}">
+{% endif -%}
+{{ super() }}
+{%- endblock html_head -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
@@ -30,6 +41,8 @@ main { max-width: 1100px; margin: 0 auto; padding: 1em 1.5em 3em 1.5em; }
 table.hipkit-table { border-collapse: collapse; font-size: 0.9em; margin: 0.4em 0 1em 0; }
 table.hipkit-table th, table.hipkit-table td { padding: 0.2em 0.7em; border-bottom: 1px solid #ddd; text-align: right; }
 table.hipkit-table th:first-child, table.hipkit-table td:first-child { text-align: left; }
+table.hipkit-table th, table.hipkit-table td, div.hipkit-headline li { overflow-wrap: anywhere; }
+span.hipkit-num { white-space: nowrap; }
 div.hipkit-headline { background: #eef3f8; border-left: 4px solid #3b6a99; padding: 0.3em 1em; margin: 0.5em 0; }
 @media print {
   details.hipkit-code { display: none; }
@@ -85,7 +98,12 @@ def external_resources(html: str) -> list[str]:
 
 
 def render_html(
-    nb, out_path: str | os.PathLike, title: str, base_dir: str | os.PathLike | None = None, hide_code: bool = False
+    nb,
+    out_path: str | os.PathLike,
+    title: str,
+    base_dir: str | os.PathLike | None = None,
+    hide_code: bool = False,
+    content_security_policy: str | None = CONTENT_SECURITY_POLICY,
 ) -> Path:
     """Render an executed notebook to a self-contained HTML file.
 
@@ -106,11 +124,19 @@ def render_html(
     hide_code : bool, default False
         Leave the code out altogether (and the In/Out prompts), for readers who do not program;
         by default each code cell is folded under "Show code".
+    content_security_policy : str or None, default :data:`hipkit.report.markup.CONTENT_SECURITY_POLICY`
+        The page's ``Content-Security-Policy`` ``<meta>``: by default no script and no network
+        request at all (the page needs neither). None leaves it out.
 
     Returns
     -------
     pathlib.Path
-        ``out_path``.
+        ``out_path``, written atomically (a temporary file renamed into place).
+
+    Raises
+    ------
+    OutputError
+        ``out_path`` cannot be written (read-only folder, no space): one line naming it.
 
     Warns
     -----
@@ -135,7 +161,11 @@ def render_html(
         exclude_input_prompt=hide_code,
         exclude_output_prompt=hide_code,
     )
-    resources = {"metadata": {"name": title, "path": str(base_dir) if base_dir is not None else ""}}
+    title = clean_text(title)  # nbconvert escapes it into <title>; control characters go first
+    resources = {
+        "metadata": {"name": title, "path": str(base_dir) if base_dir is not None else ""},
+        "hipkit_csp": content_security_policy or "",
+    }
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = title
     html, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -147,7 +177,4 @@ def render_html(
             UserWarning,
             stacklevel=2,
         )
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_text(out_path, html)

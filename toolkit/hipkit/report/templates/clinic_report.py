@@ -25,15 +25,17 @@ import warnings
 from datetime import date
 
 import matplotlib.pyplot as plt
-from IPython.display import HTML, Markdown, display
+from IPython.display import display
 
 import hipkit
 from hipkit.registry import load_registry
 from hipkit.report import clinic as C
+from hipkit.report import figures as F
+from hipkit.report import markup as H  # every text shown goes through H (escaped); never HTML() or Markdown()
 from hipkit.report.index import git_commit
 
 warnings.filterwarnings("ignore")
-plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9})
+plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9, **F.PLAIN_TEXT})
 REG = load_registry()
 
 cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
@@ -49,9 +51,9 @@ relation, relation_notes, model_warnings = C.within_person_relation(cd, min_cell
 weeks_text = ", ".join(f"{w:g}" for w in cd.programme_weeks)
 commit = git_commit(".") or "not a git checkout"
 
-display(Markdown(f"# {title}"))
+display(H.heading(title, 1))
 display(
-    Markdown(
+    H.paragraph(
         f"Programme visits at weeks {weeks_text}. Made with hipkit {hipkit.__version__} (commit {commit[:10]}) "
         f"on {date.today().isoformat()} from {', '.join(cd.inputs)} (input SHA-256 {cd.input_hash}). "
         f'Counts of fewer than {min_cell} patients are shown as "<{min_cell}"; no patient is named or listed, '
@@ -63,16 +65,9 @@ display(
 # ## Key findings
 
 # %%
-display(
-    HTML(
-        '<div class="hipkit-headline"><ul>'
-        + "".join(f"<li>{line}</li>" for line in C.headline(cd, flow, change, resp))
-        + "".join(f"<li>{s}</li>" for s in relation["sentence"])
-        + "</ul></div>"
-    )
-)
+display(H.bullets([*C.headline(cd, flow, change, resp), *relation["sentence"]], css_class="hipkit-headline"))
 for note in cannot:
-    display(Markdown(f"**Not estimated: {note.section}.** {note.reason}."))
+    display(H.note(f"Not estimated: {note.section}.", f"{note.reason}."))
 
 # %% [markdown]
 # ## 1. Participant flow
@@ -83,14 +78,14 @@ for note in cannot:
 # records one.
 
 # %%
-fig = C.plot_flow(flow)
+fig = F.plot_flow(flow)
 plt.show()
 flow_table = (
     flow.assign(week=flow["week"].map(lambda w: "" if w != w else f"{w:g}"))
     .pivot_table(index=["stage", "week", "reason"], columns="group", values="n", aggfunc="first", sort=False)
     .reset_index()
 )
-display(HTML(C.html_table(flow_table.fillna(""))))
+display(C.html_table(flow_table.fillna("")))
 
 # %% [markdown]
 # ## 2. Patients at the first visit (Table 1)
@@ -100,12 +95,12 @@ display(HTML(C.html_table(flow_table.fillna(""))))
 # %%
 table1, sex = C.table_one(cd, measures, min_cell=min_cell)
 if isinstance(table1, C.Note):
-    display(Markdown(f"**Not shown.** {table1.reason}."))
+    display(H.note("Not shown.", f"{table1.reason}."))
 else:
-    display(HTML(C.html_table(table1)))
+    display(C.html_table(table1))
     if sex is not None:
-        display(Markdown("Patients by sex:"))
-        display(HTML(C.html_table(sex)))
+        display(H.paragraph("Patients by sex:"))
+        display(C.html_table(sex))
 
 # %% [markdown]
 # ## 3. Outcomes at each visit
@@ -115,9 +110,9 @@ else:
 # programme's mean, to show how much patients differ.
 
 # %%
-fig = C.plot_trajectories(cd, means, min_cell=min_cell)
+fig = F.plot_trajectories(cd, means, min_cell=min_cell)
 plt.show()
-display(HTML(C.html_table(C.display_means(means))))
+display(C.html_table(C.display_means(means)))
 
 # %% [markdown]
 # ## 4. Change from the first visit
@@ -127,36 +122,12 @@ display(HTML(C.html_table(C.display_means(means))))
 
 # %%
 if change["mean_change"].notna().any():
-    import numpy as np
-
-    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.4), squeeze=False)
-    groups = sorted(cd.data[C.GROUP].unique())
-    for ax, m in zip(axes[0], measures):
-        part = change.loc[change["measure"] == m]
-        for off, g in zip(np.linspace(-0.15, 0.15, len(groups)) if len(groups) > 1 else [0.0], groups):
-            p = part.loc[part["group"] == g].dropna(subset=["mean_change"])
-            ax.errorbar(
-                p["week"] + off,
-                p["mean_change"],
-                yerr=[p["mean_change"] - p["conf_low"], p["conf_high"] - p["mean_change"]],
-                fmt="o-",
-                capsize=3,
-                label=g,
-            )
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.set(
-            title=C.short_label(m),
-            xlabel="Week",
-            ylabel=f"Change from week 0 ({REG[m].unit})",
-            xticks=cd.programme_weeks[1:],
-        )
-        ax.legend(fontsize=8)
-    fig.tight_layout()
+    fig = F.plot_change(cd, change, measures)
     plt.show()
-    display(HTML(C.html_table(C.display_change(change))))
+    display(C.html_table(C.display_change(change)))
 else:
     display(
-        Markdown(
+        H.paragraph(
             "Change from week 0 cannot be estimated: no group has at least "
             f"{min_cell} patients seen both at week 0 and at a later visit."
         )
@@ -171,29 +142,15 @@ else:
 
 # %%
 if len(resp) and resp["proportion"].notna().any():
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(resp)))
-    lab = resp["measure"].map(lambda m: C.short_label(m, unit=False)) + ", " + resp["group"]
-    ok = resp["proportion"].notna()
-    ax.errorbar(
-        resp.loc[ok, "proportion"] * 100,
-        lab[ok],
-        xerr=[
-            (resp.loc[ok, "proportion"] - resp.loc[ok, "conf_low"]) * 100,
-            (resp.loc[ok, "conf_high"] - resp.loc[ok, "proportion"]) * 100,
-        ],
-        fmt="o",
-        capsize=3,
-    )
-    ax.set(xlim=(0, 100), xlabel="Patients reaching the MCID (%, 95% CI)")
-    fig.tight_layout()
+    fig = F.plot_responders(resp)
     plt.show()
 if len(resp):
     shown = resp.assign(measure=resp["measure"].map(C.short_label))
-    display(HTML(C.html_table(shown.drop(columns=["mcid_source"]), digits=3)))
+    display(C.html_table(shown.drop(columns=["mcid_source"]), digits=3))
     for src in resp["mcid_source"].unique():
-        display(Markdown(f"MCID source: {src}"))
+        display(H.paragraph(f"MCID source: {src}"))
 else:
-    display(Markdown("No responder rates: no measure with a published MCID has a week-0 and a later value."))
+    display(H.paragraph("No responder rates: no measure with a published MCID has a week-0 and a later value."))
 
 # %% [markdown]
 # ## 6. Strength gains larger than measurement error
@@ -204,10 +161,10 @@ else:
 
 # %%
 if isinstance(mdc, C.Note):
-    display(Markdown(f"**Not estimated.** {mdc.reason}."))
+    display(H.note("Not estimated.", f"{mdc.reason}."))
 else:
-    display(HTML(C.html_table(mdc, digits={"proportion": 3, "conf_low": 3, "conf_high": 3, "mdc": 1})))
-    display(Markdown(f"MDC source: {REG[C.STRENGTH].mdc_source}"))
+    display(C.html_table(mdc, digits={"proportion": 3, "conf_low": 3, "conf_high": 3, "mdc": 1}))
+    display(H.paragraph(f"MDC source: {REG[C.STRENGTH].mdc_source}"))
 
 # %% [markdown]
 # ## 7. Does getting stronger go with less pain and better function?
@@ -219,21 +176,22 @@ else:
 
 # %%
 for s in relation["sentence"]:
-    display(Markdown(f"> {s}"))
+    display(H.quote(s))
 if len(relation):
     shown = relation.drop(columns=["sentence"]).assign(outcome=relation["outcome"].map(C.short_label))
     shown["p_value"] = shown["p_value"].map(C.p_cell)
-    display(HTML(C.html_table(shown, digits=3)))
+    display(C.html_table(shown, digits=3))
 for note in relation_notes:
-    display(Markdown(f"**Not estimated: {note.section}.** {note.reason}."))
+    display(H.note(f"Not estimated: {note.section}.", f"{note.reason}."))
 
 # %% [markdown]
 # ## 8. Data quality
 
 # %%
-display(HTML(C.html_table(C.data_quality(cd, min_cell=min_cell))))
+display(C.html_table(C.data_quality(cd, min_cell=min_cell)))
 if model_warnings:
-    display(Markdown("**Notes from the models:**\n\n" + "\n".join(f"- {w}" for w in model_warnings)))
+    display(H.paragraph(H.strong("Notes from the models:")))
+    display(H.bullets(model_warnings))
 
 # %% [markdown]
 # ## Methods
@@ -252,18 +210,17 @@ if model_warnings:
 # ## References
 
 # %%
-display(Markdown("\n".join(f"{i}. {r}" for i, r in enumerate(C.references(measures), start=1))))
+display(H.bullets(C.references(measures), ordered=True))
 
 # %% [markdown]
 # ## Appendix: cleaning log
 
 # %%
 if cd.log is None:
-    display(Markdown("The input was an already-clean table; its cleaning log was not given."))
+    display(H.paragraph("The input was an already-clean table; its cleaning log was not given."))
 else:
-    steps = cd.log.get("steps", [])
     display(
-        Markdown(
+        H.paragraph(
             f"Cleaned with hipkit {cd.log['hipkit_version']}; settings: "
             + ", ".join(f"{k} = {v}" for k, v in cd.log["settings"].items() if k != "salt")
         )
@@ -273,10 +230,10 @@ else:
     for key in ("unit_conversions", "units_assumed", "visit_labels", "categories", "missing_tokens", "derivations"):
         if counts.get(key):
             shown = "; ".join(f"{k}: {C.suppress(v, min_cell)}" for k, v in counts[key].items())
-            lines.append(f"- {key.replace('_', ' ')}: {shown}")
-    display(Markdown("\n".join(lines) or "No conversions were needed."))
+            lines.append(f"{key.replace('_', ' ')}: {shown}")
+    display(H.bullets(lines) if lines else H.paragraph("No conversions were needed."))
     if len(cd.quarantine):
         q = cd.quarantine.groupby(["reason", "action", "column"], dropna=False).size().rename("count").reset_index()
         q["count"] = C.suppress(q["count"], min_cell)
-        display(Markdown("Quarantine (counts only; the quarantine file lists each record for the clinic to fix):"))
-        display(HTML(C.html_table(q)))
+        display(H.paragraph("Quarantine (counts only; the quarantine file lists each record for the clinic to fix):"))
+        display(C.html_table(q))
