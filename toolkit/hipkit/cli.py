@@ -27,7 +27,9 @@ Commands
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -38,6 +40,29 @@ from .io.outputs import guard_outputs, write_text
 from .io.writers import write_csv
 
 __all__ = ["main"]
+
+# Text from data (file and column names, labels, ids in messages) reaches the terminal through
+# every print of this module. Control characters (ANSI escape sequences that recolour, move the
+# cursor or retitle the window, a carriage return that overwrites a line) and direction overrides
+# that reorder what follows are shown as escapes instead: one choke point, this module's print.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_print = builtins.print
+
+
+def terminal_text(text: str) -> str:
+    r"""``text`` with control and direction-override characters shown as escapes.
+
+    Examples
+    --------
+    >>> terminal_text("group \x1b[31mred")
+    'group \\x1b[31mred'
+    """
+    return _UNSAFE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def print(*values, **kwargs) -> None:  # noqa: A001 - deliberately this module's only way to print
+    """Print ``values`` as :func:`terminal_text`."""
+    _print(*(terminal_text(str(v)) for v in values), **kwargs)
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -244,7 +269,7 @@ def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
             f"duplicates removed: {rows['duplicates_removed']:,}  participants: {rows['participants']:,}"
         )
         print(
-            f"  wrote {res.data_path}/ ({res.log['settings']['out_of_core']['partitions']} parts), "
+            f"  wrote {res.data_path}/ ({len(list(res.data_path.glob('part-*.parquet')))} parts), "
             f"{res.out_dir / 'quarantine.csv'}, {res.out_dir / 'log.json'}"
         )
     return EXIT_OK

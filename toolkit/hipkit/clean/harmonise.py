@@ -301,6 +301,7 @@ def _measure_column(
 
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 _DIGITS = re.compile(r"\d+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_ids(raw: pd.Series) -> pd.Series:
@@ -622,10 +623,18 @@ def _categories(
 def _free_text(values: pd.Series, col: str, mapping: Mapping, registry: Registry):
     """Trimmed, single-spaced text with the mapping's values applied; masks of blank and formula-like cells."""
     user = mapping.values.get(col, {})
-    s = per_unique(
-        values.astype("object").where(values.notna(), "").astype("str"),
-        lambda u, table=user: u.str.strip().str.replace(_WS, " ", regex=True).map(lambda v: table.get(v.lower(), v)),
-    )
+
+    def tidy(u: pd.Series, table=user) -> pd.Series:
+        # One spelling per label: compatibility forms folded, invisible and control characters
+        # removed (a zero-width space must not make a second group, an escape sequence must not
+        # reach a terminal), white space collapsed.
+        import unicodedata
+
+        u = u.map(lambda t: unicodedata.normalize("NFKC", t))
+        u = u.str.replace(_FORMAT_CHARS, "", regex=True).str.replace(_CONTROL, " ", regex=True)
+        return u.str.strip().str.replace(_WS, " ", regex=True).map(lambda v: table.get(v.lower(), v))
+
+    s = per_unique(values.astype("object").where(values.notna(), "").astype("str"), tidy)
     blank = per_unique(s, lambda u: u.str.lower().isin(registry.missing_tokens)).to_numpy(dtype=bool)
     formula = per_unique(s, lambda u: u.str.startswith(_FORMULA)).to_numpy(dtype=bool) & ~blank
     return s, blank, formula

@@ -739,6 +739,9 @@ def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Qu
     per_column = {col: local.update_column(col, data[col], keys) for col in data.columns}
     scan = scan if scan is not None else local  # what decides: the whole file's evidence
     findings = scan.findings().set_index("column")
+    unseen = [c for c in data.columns if c not in findings.index]  # a file with no readable record
+    if unseen:
+        findings = pd.concat([findings, local.findings().set_index("column").loc[unseen]])
     new_roles, dropped = [], []
     for r in roles:
         f = findings.loc[r.raw] if r.raw in findings.index else None

@@ -128,6 +128,7 @@ class _Splitter:
         roles = map_columns(list(self.columns), options.registry, options.mapping, part.name)
         self.roles = roles
         part.scan = IdentifierScan(options.registry, roles)
+        part.scan.update(pd.DataFrame({c: pd.array([], dtype="str") for c in self.columns}))  # every column known
         self.id_col = next(r.raw for r in roles if r.role == "key" and r.target == "participant_id")
         self.visit_cols = [r.raw for r in roles if r.role == "key" and r.target == "visit"]
         self.date_cols = [r.raw for r in roles if r.role == "key" and r.target == "visit_date"]

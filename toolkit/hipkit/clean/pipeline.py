@@ -391,6 +391,18 @@ def _input_paths(inputs) -> list[Path]:
         paths.append(Path(p))
     if not paths:
         raise InputError("no input files given")
+    # Outputs name a record's file without its folders (folder names can identify people), so two
+    # inputs of one name could not be told apart in the quarantine and the lineage.
+    by_name: dict[str, Path] = {}
+    for p in paths:
+        other = by_name.get(p.name)
+        if other is not None:
+            same = other.resolve() == p.resolve()
+            raise InputError(
+                f"{p.name} is given twice" if same else f"two inputs are named {p.name} ({other} and {p}); "
+                "their records could not be told apart in the outputs: rename one"
+            )
+        by_name[p.name] = p
     return paths
 
 

@@ -401,7 +401,18 @@ def read_clean_table(path: str | Path) -> pd.DataFrame:
         if suffix == ".csv":
             header = pd.read_csv(p, nrows=0).columns
             text = {c: "str" for c in TEXT_COLUMNS if c in header}
-            return pd.read_csv(p, dtype=text, keep_default_na=False, na_values=[""])
+            df = pd.read_csv(p, dtype=text, keep_default_na=False, na_values=[""])
+            # The CSV writer put an apostrophe before formula-like text (hipkit.io.write_csv): take it
+            # off again, so that a group "-1+1" reads back as written (and is neutralised on output).
+            for c in df.columns:
+                s = df[c]
+                if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+                    continue
+                text_s = s.astype("str")
+                marked = s.notna() & text_s.str.match(r"^'[=+\-@\t\r]")
+                if marked.any():
+                    df[c] = s.astype("object").where(~marked, text_s.str[1:])
+            return df
     except UnreadableFileError:
         raise
     except Exception as exc:  # noqa: BLE001 - one line, whatever the parser says

@@ -208,6 +208,14 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     if rows is not None:
         X, Z = np.ascontiguousarray(X[rows]), np.ascontiguousarray(Z[rows])
     y = as_float(y_df).ravel()
+    for what, values in ((f"response {parsed.response!r}", y), ("the fixed part", X), ("the random part", Z)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+            raise ModelSpecError(
+                f"{what} holds an infinite or undefined value (row {frame.index[row]!r}); "
+                "remove or correct it before fitting"
+            )
     design = Design(
         parsed=parsed,
         y=y,
@@ -251,6 +259,11 @@ def _check_identifiable(d: Design) -> None:
                     f"the random slope of {name!r} cannot be identified: no participant has two different values "
                     f"of it (one visit each?); drop '{name}' from the random part, e.g. (1 | {d.parsed.group})"
                 )
+    if d.n <= d.p:
+        raise IdentifiabilityError(
+            f"{d.n} observations for {d.p} fixed-effect coefficients: nothing is left to estimate the "
+            "variance; simplify the fixed part or use more data"
+        )
     if d.n <= d.n_groups and d.q >= 1:
         raise IdentifiabilityError(
             f"{d.n} observations for {d.n_groups} participants: with one observation each, the random intercept "

@@ -200,8 +200,16 @@ def fit_blocks(design, blocks, data, reml: bool, check_singular: str = "warn", c
     def f(theta):
         return deviance_at(theta, blocks, design.pattern, reml)
 
-    theta, dev, converged, message = optimise_theta(f, design.theta_start(), design.theta_lower_bounds())
-    ev = evaluate(theta, blocks, design.pattern)
+    try:
+        theta, dev, converged, message = optimise_theta(f, design.theta_start(), design.theta_lower_bounds())
+        ev = evaluate(theta, blocks, design.pattern)
+    except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
+        from ..errors import IdentifiabilityError
+
+        raise IdentifiabilityError(
+            f"the model cannot be estimated from these data ({type(exc).__name__}: {exc}); the fixed effects may "
+            "be collinear or a random effect may have too few participants: simplify the model"
+        ) from None
     notes = []
     diag = np.array([theta[i] for i, (r, c) in enumerate(design.pattern) if r == c])
     singular = bool(np.any(diag < SINGULAR_TOL))
