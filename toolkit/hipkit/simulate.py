@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io.outputs import atomic_path, write_text
 from .registry import load_registry
 
 __all__ = ["P", "GroupSpec", "Design", "SimulatedCohort", "DESIGNS", "simulate", "write_dataset", "messy_export"]
@@ -474,7 +475,8 @@ def write_dataset(name: str, root: str | Path = "datasets", seed: int | None = N
     out = Path(root) / name
     out.mkdir(parents=True, exist_ok=True)
     csv = out / "data.csv"
-    cohort.data.to_csv(csv, index=False, lineterminator="\n", float_format="%.10g")
+    with atomic_path(csv) as tmp:
+        cohort.data.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
     reg = load_registry()
     fields = []
     for col in cohort.data.columns:
@@ -528,7 +530,7 @@ def write_dataset(name: str, root: str | Path = "datasets", seed: int | None = N
             }
         ],
     }
-    (out / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    write_text(out / "datapackage.json", json.dumps(package, indent=2) + "\n")
     return out
 
 
@@ -584,7 +586,8 @@ def main(argv=None) -> int:
         cohort = simulate("clinic_multisite", seed=4242)
         raw = Path(args.root) / "raw" / "clinic_multisite_export.csv"
         raw.parent.mkdir(parents=True, exist_ok=True)
-        messy_export(cohort.data, seed=4243).to_csv(raw, index=False, lineterminator="\n")
+        with atomic_path(raw) as tmp:  # a raw fixture: written as it is (formula-like cells and all)
+            messy_export(cohort.data, seed=4243).to_csv(tmp, index=False, lineterminator="\n")
         print(raw)
     return 0
 
