@@ -36,6 +36,7 @@ def _write(kinds: list[str], eol: str, delimiter: str, bom: bool, path: Path) ->
     doc = CsvDoc(delimiter=delimiter, eol=eol if eol != "mixed" else "\n")
     doc.add([*STD_HEADER, "Notes"])
     written: list[tuple[int, str, object]] = []
+    prev_end = "\n"
     for i, kind in enumerate(kinds):
         v = POOL[i % len(POOL)]
         row = [*v.row(), "note"]
@@ -44,7 +45,10 @@ def _write(kinds: list[str], eol: str, delimiter: str, bom: bool, path: Path) ->
             _, _, v = written[-1]
             row = [*v.row(), "note"]
         if kind == "blank_before":
-            doc.add(Raw(""), eol=end)
+            # A line ended by a lone CR and an empty line ended by LF would be one CRLF, not a blank
+            # line: end the blank line so that it is one.
+            blank_end = "\r\n" if prev_end == "\r" and (end or eol) == "\n" else end
+            doc.add(Raw(""), eol=blank_end)
         if kind == "quote":
             line = doc.add(Raw('"' + doc.render(row)), eol=end)
         elif kind == "surplus":
@@ -55,6 +59,7 @@ def _write(kinds: list[str], eol: str, delimiter: str, bom: bool, path: Path) ->
             line = doc.add([*v.row(), "two\nlines"], eol=end)
         else:
             line = doc.add(row, eol=end)
+        prev_end = end or eol
         written.append((line, kind, v))
     path.write_bytes(doc.encode(bom=b"\xef\xbb\xbf" if bom else b""))
     return written

@@ -96,18 +96,30 @@ def _field_limit(limit: int):
 def _looks_like_records(first: str, more: list[str], delimiter: str, width: int) -> bool:
     """Whether a record over several lines is rather an unbalanced quote that swallowed whole records.
 
-    It is when its first line and every line it swallowed each split into exactly ``width`` fields
-    on their own (quotes read as plain characters). A genuine quoted field over several lines (a
-    note with line breaks) splits its lines otherwise: the field's lines share the record's fields
-    between them. Files of one or two columns give no such evidence and are not judged.
+    A stray quote at the start of a field reads on until the next quote that ends a field. It is
+    taken for one (rather than a genuine quoted field with line breaks, such as a note) only when
+    every line involved is, on its own, a complete record of the header's width holding that one
+    quote and no other: the first line opens it at the start of a field, the lines between hold no
+    quote at all, and the last closes it at the end of a field. (A stray quote closed at the start of
+    a later field breaks the CSV grammar, and a file that ends inside it too: both are found
+    without this.) Files of one or two columns give no such evidence and are not judged.
     """
     if width < 3 or not more:
         return False
 
-    def fields(line: str) -> int:
-        return len(next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []))
+    def split(line: str) -> list[str]:
+        return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
 
-    return fields(first) == width and all(fields(ln) == width for ln in more)
+    head, tail = split(first), split(more[-1])
+    if len(head) != width or len(tail) != width:
+        return False
+    quoted_head = [f for f in head if '"' in f]
+    if len(quoted_head) != 1 or not quoted_head[0].startswith('"') or quoted_head[0].count('"') != 1:
+        return False
+    quoted_tail = [f for f in tail if '"' in f]
+    if len(quoted_tail) != 1 or not quoted_tail[0].endswith('"') or quoted_tail[0].count('"') != 1:
+        return False
+    return all('"' not in ln and len(split(ln)) == width for ln in more[:-1])
 
 
 def iter_records(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import HipkitError, UnreadableFileError
@@ -203,8 +205,17 @@ def execute_notebook(
     def _on_start(cell, cell_index, **_):
         current["index"] = cell_index
 
+    # The kernel talks over Unix sockets in a private folder, not TCP ports: a free port picked by one
+    # kernel can be taken by another process before it binds (reports built side by side, a busy
+    # machine), which made the kernel print a traceback. Its own standard error goes to a file there,
+    # read back only to explain a dead kernel, never mixed into hipkit's output.
+    from jupyter_client.manager import AsyncKernelManager
+
+    sockets = tempfile.mkdtemp(prefix="hipkit-kernel-")
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
+        km=km,
         timeout=timeout,
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(cwd)}},
@@ -213,16 +224,21 @@ def execute_notebook(
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         on_cell_start=_on_start,
     )
+    kernel_log = Path(sockets) / "kernel-stderr.txt"
     try:
-        client.execute(env=env)
+        with open(kernel_log, "wb") as err:
+            client.execute(env=env, stderr=err)
     except (CellExecutionError, CellControlSignal, DeadKernelError, TimeoutError, RuntimeError) as exc:
         idx = current["index"]
         if isinstance(exc, TimeoutError):
             reason = f"timed out after {timeout} s (raise --timeout if the cell needs longer)"
         elif isinstance(exc, DeadKernelError):
-            reason = "the kernel died (out of memory or a crash)"
+            last = (kernel_log.read_text(errors="replace").strip().splitlines() or ["no message"])[-1]
+            reason = f"the kernel died (out of memory or a crash; its last words: {last[:200]})"
         else:
             reason = _error_reason(nb, idx) or f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
         line = _first_line(nb.cells[idx].source) if idx is not None else ""
         raise NotebookExecutionError(path, idx, line, reason, nb=nb) from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return nb
