@@ -24,7 +24,14 @@ and emmeans call:
   A t test is the case q = 1 (lambda = 1, ``m = 2 / A1``), with standard error
   ``sqrt(l' Phi_A l)``, as lmerTest's ``summary(m, ddf = "Kenward-Roger")``.
 
-Kenward-Roger is defined for REML fits; like lmerTest, hipkit refuses it for ML fits.
+Kenward-Roger is defined for REML fits; like lmerTest, hipkit refuses it for ML fits (pbkrtest's
+``vcovAdj`` would silently refit by REML). On a singular fit (a variance at zero, a correlation at
++/-1) pbkrtest evaluates the same formulas at the estimates: V stays positive definite (sigma > 0) and
+the information of the variance parameters is usually invertible; hipkit does the same.
+
+Validated against pbkrtest 0.5.2, lmerTest 3.1-3 and emmeans 1.8.4.1 (R 4.2.2) in
+``tests/reference/kenward_roger/`` and on every REML case of ``tests/reference/``
+(``tests/models/test_kenward_roger.py``).
 
 The algebra on blocks. With one grouping factor V is block diagonal,
 ``V_i = sigma^2 (I + Z_i Lambda Lambda' Z_i')``, and by Woodbury
@@ -130,11 +137,11 @@ class KenwardRoger:
         -------
         KenwardRoger
         """
+        if path not in ("auto", "pattern", "participant"):
+            raise ValueError(f"path must be 'auto', 'pattern' or 'participant', got {path!r}")
         ps = pattern_sums(blocks) if path in ("auto", "pattern") else None
         if path == "pattern" and ps is None:
             raise ValueError("these blocks have no visit-pattern sums (nearly every participant has its own Z'Z)")
-        if path not in ("auto", "pattern", "participant"):
-            raise ValueError(f"path must be 'auto', 'pattern' or 'participant', got {path!r}")
         q, p = blocks.q, blocks.p
         lam = lambda_matrix(np.asarray(theta, dtype=float), pattern, q)
         E = _directions(pattern, q)
