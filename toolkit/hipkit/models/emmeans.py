@@ -3,7 +3,8 @@
 The reference grid crosses every level of each categorical predictor with each numeric predictor
 at its mean (or at the values given in ``at``). A marginal mean is the prediction averaged with
 equal weights over the grid rows of its cell, so it is a linear function ``l'beta``; its standard
-error is ``sqrt(l'Cl)`` and its degrees of freedom are Satterthwaite's.
+error is ``sqrt(l'Cl)`` and its degrees of freedom are Satterthwaite's (default) or Kenward-Roger's
+(``ddf="kenward-roger"``: C is then the adjusted covariance, as emmeans' ``lmer.df = "kenward-roger"``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class EmmeansResult:
     by: list
     fit: object
     conf_level: float
+    ddf: str = "satterthwaite"
 
     def tidy(self) -> pd.DataFrame:
         """One row per mean: the spec and by variables, estimate, std_error, df, conf_low, conf_high."""
@@ -106,7 +108,7 @@ class EmmeansResult:
             fam.append((start, len(Ls), len(idx)))
         L = np.array(Ls)
         out = pd.DataFrame(rows)
-        ct = self.fit.contrast(L, conf_level=self.conf_level)
+        ct = self.fit.contrast(L, conf_level=self.conf_level, ddf=self.ddf)
         for col in ["estimate", "std_error", "df", "statistic", "p_value"]:
             out[col] = ct[col].to_numpy()
         p_adj = np.empty(len(out))
@@ -143,7 +145,9 @@ def _label(value, var, fit) -> str:
     return f"{value}"
 
 
-def emmeans(res, specs, by=None, at: dict | None = None, conf_level: float = 0.95) -> EmmeansResult:
+def emmeans(
+    res, specs, by=None, at: dict | None = None, conf_level: float = 0.95, ddf: str = "satterthwaite"
+) -> EmmeansResult:
     """Estimated marginal means of ``specs`` (within each level of ``by``) from a fitted model.
 
     Parameters
@@ -156,6 +160,8 @@ def emmeans(res, specs, by=None, at: dict | None = None, conf_level: float = 0.9
     at : dict, optional
         Values for numeric predictors (default: their mean), e.g. ``{"visit_week": [0, 2, 4, 6]}``.
     conf_level : float, default 0.95
+    ddf : {"satterthwaite", "kenward-roger"}
+        df method of the means and of their contrasts (Kenward-Roger: adjusted covariance too).
 
     Returns
     -------
@@ -195,7 +201,7 @@ def emmeans(res, specs, by=None, at: dict | None = None, conf_level: float = 0.9
         key=lambda kv: [_order(grid_vars[k], v) for k, v in zip(keys, kv[0] if isinstance(kv[0], tuple) else (kv[0],))],
     )
     L = np.array([Xg[idx].mean(axis=0) for _, idx in ordered])
-    ct = res.contrast(L, conf_level=conf_level)
+    ct = res.contrast(L, conf_level=conf_level, ddf=ddf)
     rows = []
     for (key, _), r in zip(ordered, ct.itertuples()):
         key_t = key if isinstance(key, tuple) else (key,)
@@ -204,7 +210,7 @@ def emmeans(res, specs, by=None, at: dict | None = None, conf_level: float = 0.9
         rows.append(row)
     table = pd.DataFrame(rows)[specs + by + ["estimate", "std_error", "df", "conf_low", "conf_high"]]
     # order like emmeans: specs vary fastest within by groups
-    return EmmeansResult(table=table, L=L, specs=specs, by=by, fit=res, conf_level=conf_level)
+    return EmmeansResult(table=table, L=L, specs=specs, by=by, fit=res, conf_level=conf_level, ddf=ddf)
 
 
 def _order(levels, value):

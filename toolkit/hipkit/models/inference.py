@@ -18,7 +18,49 @@ from scipy import stats
 from .engine import Blocks, cov_beta_at, varpar_deviance
 from .numdiff import hessian, jacobian
 
-__all__ = ["Satterthwaite", "fdf_combine"]
+__all__ = ["Satterthwaite", "fdf_combine", "DDF_METHODS", "normalise_ddf"]
+
+#: The degrees-of-freedom methods of t and F tests (the first is the default).
+DDF_METHODS = ("satterthwaite", "kenward-roger")
+_DDF_ALIASES = {
+    "kr": "kenward-roger",
+    "kenward_roger": "kenward-roger",
+    "kenwardroger": "kenward-roger",
+    "kenward roger": "kenward-roger",
+}
+
+
+def normalise_ddf(ddf: str) -> str:
+    """The canonical name of a df method: ``"satterthwaite"`` or ``"kenward-roger"`` (any case, aliases).
+
+    Parameters
+    ----------
+    ddf : str
+        ``"satterthwaite"``, ``"kenward-roger"`` or an alias (``"kr"``, ``"Kenward-Roger"``,
+        ``"kenward_roger"``), in any case.
+
+    Returns
+    -------
+    str
+        One of :data:`DDF_METHODS`.
+
+    Raises
+    ------
+    ArgumentError
+        Any other value.
+
+    Examples
+    --------
+    >>> normalise_ddf("KR")
+    'kenward-roger'
+    """
+    from ..errors import ArgumentError
+
+    key = ddf.strip().lower() if isinstance(ddf, str) else None
+    key = _DDF_ALIASES.get(key, key)
+    if key not in DDF_METHODS:
+        raise ArgumentError(f"ddf must be one of {', '.join(repr(m) for m in DDF_METHODS)} (or 'kr'), got {ddf!r}")
+    return key
 
 
 @dataclass

@@ -12,7 +12,7 @@ from scipy import stats
 from .contrasts import type3_contrasts
 from .design import Design
 from .engine import Blocks, Evaluation
-from .inference import Satterthwaite
+from .inference import Satterthwaite, normalise_ddf
 
 __all__ = ["LmmResult", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
 
@@ -99,6 +99,48 @@ class LmmResult:
         """Satterthwaite."""
         return Satterthwaite.compute(self.theta, self.sigma, self.blocks, self.design.pattern, self.reml, self.cov_beta)
 
+    @cached_property
+    def kenward_roger(self):
+        """Kenward-Roger adjusted covariance and df machinery (:mod:`hipkit.models.kenward_roger`).
+
+        Raises
+        ------
+        NotSupportedError
+            For an ML fit: Kenward-Roger is defined for REML (lmerTest refuses it too).
+        """
+        from .kenward_roger import KenwardRoger
+
+        if not self.reml:
+            from ..errors import NotSupportedError
+
+            raise NotSupportedError(
+                "Kenward-Roger degrees of freedom are defined for REML fits and this model was fitted by ML; "
+                "refit with reml=True, or use ddf='satterthwaite'"
+            )
+        return KenwardRoger.compute(self.theta, self.sigma, self.blocks, self.design.pattern)
+
+    def _df_method(self, ddf: str):
+        """The Satterthwaite or Kenward-Roger machinery named by ``ddf`` (see ``normalise_ddf``)."""
+        return self.kenward_roger if normalise_ddf(ddf) == "kenward-roger" else self.satterthwaite
+
+    def vcov(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Covariance of the fixed effects, indexed and columned by R's term names.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger"}
+            ``"kenward-roger"`` gives the Kenward-Roger adjusted covariance (pbkrtest's
+            ``vcovAdj``); otherwise the usual ``sigma^2 (X'V^-1X)^-1`` (lme4's ``vcov``).
+
+        Returns
+        -------
+        DataFrame
+            p x p, rows and columns named by term.
+        """
+        names = self.design.x_names
+        cov = self.kenward_roger.vcov_adjusted if normalise_ddf(ddf) == "kenward-roger" else self.cov_beta
+        return pd.DataFrame(cov, index=pd.Index(names, name="term"), columns=names)
+
     @property
     def n_params(self) -> int:
         """Number of parameters: fixed effects, theta and sigma."""
@@ -124,21 +166,24 @@ class LmmResult:
         )
 
     # -- tables --------------------------------------------------------------------------------
-    def tidy(self, effects: str = "fixed", conf_level: float = 0.95) -> pd.DataFrame:
+    def tidy(self, effects: str = "fixed", conf_level: float = 0.95, ddf: str = "satterthwaite") -> pd.DataFrame:
         """One row per term, with the glossary's columns.
 
         Parameters
         ----------
         effects : {"fixed", "ran_pars", "all"}
-            Fixed effects (t tests with Satterthwaite df, t-based CIs), random-effect parameters
-            (standard deviations ``sd__<term>``, correlations ``cor__<a>.<b>`` and ``sd__Observation``,
-            with profile-likelihood CIs), or both.
+            Fixed effects (t tests, t-based CIs), random-effect parameters (standard deviations
+            ``sd__<term>``, correlations ``cor__<a>.<b>`` and ``sd__Observation``, with
+            profile-likelihood CIs), or both.
         conf_level : float, default 0.95
+        ddf : {"satterthwaite", "kenward-roger"}
+            df of the t tests; Kenward-Roger also takes the standard errors from the adjusted
+            covariance (as lmerTest's ``summary(m, ddf = "Kenward-Roger")``).
         """
         parts = []
         if effects in ("fixed", "all"):
             L = np.eye(self.design.p)
-            est, se, df, t, p = self.satterthwaite.t_test(L, self.beta)
+            est, se, df, t, p = self._df_method(ddf).t_test(L, self.beta)
             crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
             parts.append(
                 pd.DataFrame(
@@ -261,8 +306,15 @@ class LmmResult:
         out["conf_low"], out["conf_high"], out["method"] = lo, hi, method
         return out
 
-    def anova(self, type: int = 3) -> pd.DataFrame:  # noqa: A002 - the statistical name
-        """F tests of each fixed term (Type III, Satterthwaite df), as lmerTest's ``anova(m)``.
+    def anova(self, type: int = 3, ddf: str = "satterthwaite") -> pd.DataFrame:  # noqa: A002 - the statistical name
+        """F tests of each fixed term (Type III), as lmerTest's ``anova(m, ddf = ...)``.
+
+        Parameters
+        ----------
+        type : int, default 3
+        ddf : {"satterthwaite", "kenward-roger"}
+            Kenward-Roger gives KR's scaled F on its denominator df; ``sum_sq`` and ``mean_sq``
+            are then those of the unscaled Wald statistic (as lmerTest reports them).
 
         Returns
         -------
@@ -278,25 +330,31 @@ class LmmResult:
         frame = self.data.loc[self.design.rows_used]
         rows = []
         s2 = self.sigma**2
+        kr = normalise_ddf(ddf) == "kenward-roger"
         for term, L in type3_contrasts(self.design, frame).items():
-            F, q, ddf, p = self.satterthwaite.f_test(L, self.beta)
+            if kr:
+                d = self.kenward_roger.f_test_details(L, self.beta)
+                F, q, den, p, F_ms = d["statistic"], d["num_df"], d["den_df"], d["p_value"], d["statistic_unscaled"]
+            else:
+                F, q, den, p = self.satterthwaite.f_test(L, self.beta)
+                F_ms = F
             rows.append(
                 {
                     "term": _r_label(term),
-                    "sum_sq": F * q * s2,
-                    "mean_sq": F * s2,
+                    "sum_sq": F_ms * q * s2,
+                    "mean_sq": F_ms * s2,
                     "num_df": q,
-                    "den_df": ddf,
+                    "den_df": den,
                     "statistic": F,
                     "p_value": p,
                 }
             )
         return pd.DataFrame(rows, columns=["term", "sum_sq", "mean_sq", "num_df", "den_df", "statistic", "p_value"])
 
-    def contrast(self, L, conf_level: float = 0.95) -> pd.DataFrame:
-        """T tests of linear combinations ``L @ beta`` (rows of L), with Satterthwaite df."""
+    def contrast(self, L, conf_level: float = 0.95, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """T tests of linear combinations ``L @ beta`` (rows of L), with Satterthwaite or Kenward-Roger df."""
         L = np.atleast_2d(np.asarray(L, dtype=float))
-        est, se, df, t, p = self.satterthwaite.t_test(L, self.beta)
+        est, se, df, t, p = self._df_method(ddf).t_test(L, self.beta)
         crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
         return pd.DataFrame(
             {
@@ -310,12 +368,12 @@ class LmmResult:
             }
         )
 
-    def emmeans(self, specs, by=None, at=None, conf_level: float = 0.95):
+    def emmeans(self, specs, by=None, at=None, conf_level: float = 0.95, ddf: str = "satterthwaite"):
         """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`)."""
         from .emmeans import emmeans
 
         self._needs_rows("emmeans()")
-        return emmeans(self, specs, by=by, at=at, conf_level=conf_level)
+        return emmeans(self, specs, by=by, at=at, conf_level=conf_level, ddf=ddf)
 
     def _needs_rows(self, what: str) -> None:
         if self.design.out_of_core:
@@ -352,12 +410,16 @@ class LmmResult:
         return diagnostics(self)
 
     # -- text ----------------------------------------------------------------------------------
-    def summary(self) -> str:
-        """A readable summary in lme4/lmerTest's order; states dropped rows and repeats every warning."""
+    def summary(self, ddf: str = "satterthwaite") -> str:
+        """A readable summary in lme4/lmerTest's order; states dropped rows and repeats every warning.
+
+        ``ddf`` (``"satterthwaite"`` or ``"kenward-roger"``) chooses the t tests' method, named in the title.
+        """
         d = self.design
+        method = {"satterthwaite": "Satterthwaite's", "kenward-roger": "Kenward-Roger's"}[normalise_ddf(ddf)]
         lines = [
             f"Linear mixed model fit by {'REML' if self.reml else 'maximum likelihood'}. "
-            "t-tests use Satterthwaite's method [hipkit]",
+            f"t-tests use {method} method [hipkit]",
             f"Formula: {self.formula}",
             f"Data: {d.n} observations used"
             + (f" ({d.n_dropped} rows dropped for missing values)" if d.n_dropped else ""),
@@ -394,7 +456,7 @@ class LmmResult:
         lines.append(f" {'Residual':<16}{'':<16}{self.sigma**2:12.4g}{self.sigma:10.4g}")
         lines.append(f"Number of obs: {d.n}, groups: {d.parsed.group}, {d.n_groups}")
         lines += ["", "Fixed effects:"]
-        tb = self.tidy()
+        tb = self.tidy(ddf=ddf)
         w = max(len(t) for t in tb["term"]) + 1
         lines.append(f"{'':<{w}}{'Estimate':>11}{'Std. Error':>12}{'df':>9}{'t value':>9}{'Pr(>|t|)':>11}")
         for r in tb.itertuples():
