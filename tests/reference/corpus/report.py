@@ -1,0 +1,152 @@
+"""Corpus report: hipkit against lme4 on every model of corpus.json.
+
+Prints the corpus size, the worst relative error per quantity over the corpus (where the optima
+agree), the models where hipkit's criterion beats lme4's, and every failure with its category.
+Runs the same comparison as ``tests/models/test_reference_corpus.py`` (imported from it). Also
+writes the summary as JSON with ``--json PATH``.
+
+    PYTHONPATH=toolkit .venv/bin/python tests/reference/corpus/report.py [--json summary.json] [MODEL ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+
+def _test_module():
+    sys.path.insert(0, str(ROOT))  # `tests.models.test_reference` for the module's relative import
+    spec = importlib.util.spec_from_file_location(
+        "tests.models.test_reference_corpus", ROOT / "tests" / "models" / "test_reference_corpus.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def run(names: list[str] | None = None) -> dict:
+    """Compare every (or the named) corpus models; return the summary as a dict."""
+    mod = _test_module()
+    ref = mod.REFERENCE
+    names = names or mod.MODEL_NAMES
+    comps, seconds = [], {}
+    for n in names:
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                comps.append(mod.compare_model(n))
+            except Exception as exc:  # noqa: BLE001 - a crash is reported as a failure of that model
+                c = mod.Comparison(n)
+                c.failures.append(("other", "fit", f"{type(exc).__name__}: {exc}"))
+                comps.append(c)
+        seconds[n] = time.perf_counter() - t0
+    worst: dict[str, tuple[float, str]] = {}
+    for c in comps:
+        if c.hipkit_better or "criterion_worse" in c.categories:
+            continue
+        for q, e in c.errors.items():
+            if q not in worst or e > worst[q][0]:
+                worst[q] = (e, c.name)
+    models = ref["models"]
+    return {
+        "software": ref.get("software"),
+        "datasets": len({models[n]["dataset"] for n in mod.MODEL_NAMES}),
+        "models": len(mod.MODEL_NAMES),
+        "models_with_r_errors": sorted(n for n, m in models.items() if "error" in m),
+        "compared": len(comps),
+        "reml": sum(bool(models[c.name]["REML"]) for c in comps),
+        "kenward_roger": sum(bool(models[c.name].get("fixed_kenward_roger")) for c in comps),
+        "emmeans": sum(bool(models[c.name].get("emmeans")) for c in comps),
+        "lme4_singular": sum(bool(models[c.name]["is_singular"]) for c in comps),
+        "optimizer_won": dict(Counter(models[c.name]["optimizer_won"] for c in comps)),
+        "passed": sum(not c.failures for c in comps),
+        "worst_relative_error": {q: {"error": e, "model": n} for q, (e, n) in sorted(worst.items())},
+        "hipkit_better": [
+            {
+                "model": c.name,
+                "hipkit": c.criterion_hipkit,
+                "lme4": c.criterion_lme4,
+                "by": c.criterion_lme4 - c.criterion_hipkit,
+                "formula": models[c.name]["formula"],
+            }
+            for c in comps
+            if c.hipkit_better
+        ],
+        "failures": [
+            {
+                "model": c.name,
+                "formula": models[c.name]["formula"],
+                "REML": models[c.name]["REML"],
+                "categories": sorted(c.categories),
+                "details": [list(f) for f in c.failures],
+            }
+            for c in comps
+            if c.failures
+        ],
+        "failures_by_category": dict(Counter(cat for c in comps for cat in c.categories)),
+        "known_failures": {k: sorted(v) for k, v in mod.KNOWN_FAILURES.items()},
+        "seconds_total": sum(seconds.values()),
+        "slowest": sorted(seconds.items(), key=lambda kv: -kv[1])[:5],
+    }
+
+
+def print_report(s: dict, max_details: int = 4) -> None:
+    """Human-readable report of a summary from :func:`run`."""
+    sw = s["software"] or {}
+    print(
+        f"corpus: {s['models']} models on {s['datasets']} data sets ({s['compared']} compared); "
+        f"{s['reml']} REML, {s['compared'] - s['reml']} ML; Kenward-Roger on {s['kenward_roger']}; "
+        f"emmeans on {s['emmeans']}; lme4 singular on {s['lme4_singular']}"
+    )
+    print("reference: " + ", ".join(f"{k} {v}" for k, v in sw.items()))
+    print(f"lme4 optimiser kept: {s['optimizer_won']}; R errors: {s['models_with_r_errors'] or 'none'}")
+    print(
+        f"passed: {s['passed']} / {s['compared']}; hipkit time {s['seconds_total']:.1f} s "
+        f"(slowest: {', '.join(f'{n} {t:.1f}s' for n, t in s['slowest'])})"
+    )
+    print("\nworst relative error per quantity (models where the optima agree):")
+    for q, v in s["worst_relative_error"].items():
+        print(f"  {q:<28} {v['error']:.2e}  {v['model']}")
+    print(f"\nhipkit's criterion beats lme4's (by > 1e-6 relative): {len(s['hipkit_better'])}")
+    for b in s["hipkit_better"]:
+        print(f"  {b['model']:<16} hipkit {b['hipkit']:.8f} lme4 {b['lme4']:.8f} (by {b['by']:.3g})  {b['formula']}")
+    print(f"\nfailures: {len(s['failures'])} models; by category {s['failures_by_category']}")
+    for f in s["failures"]:
+        known = s["known_failures"].get(f["model"])
+        print(
+            f"  {f['model']:<16} {f['categories']}{' (known)' if known == f['categories'] else ''}  "
+            f"{'REML' if f['REML'] else 'ML'}  {f['formula']}"
+        )
+        for cat, q, d in f["details"][:max_details]:
+            print(f"      [{cat}] {q}: {d}")
+        if len(f["details"]) > max_details:
+            print(f"      ... {len(f['details']) - max_details} more")
+
+
+def main(argv=None) -> int:
+    """Command line: print the report (and write JSON with --json)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="*")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--details", type=int, default=4, help="failure lines shown per model")
+    a = ap.parse_args(argv)
+    s = run(a.models or None)
+    print_report(s, a.details)
+    if a.json:
+        a.json.write_text(json.dumps(s, indent=1, default=float) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
