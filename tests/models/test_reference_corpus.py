@@ -61,8 +61,89 @@ CATEGORIES = {
     "other": "any other quantity outside tolerance",
 }
 
-#: model name -> failure categories known today (issue 11); remove entries as fixes land.
+#: Known failures today (issue 11), by category: remove a model from its list as the fix lands (a fixed model
+#: XPASSes, which strict xfail turns into an error). Found by tests/reference/corpus/report.py on corpus.json.
+KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
+    # Random slope on days (0-60): the optimiser stops at a worse optimum (slope variance at or near 0) and
+    # reports convergence; at lme4's theta hipkit's deviance and every other quantity match lme4's.
+    "criterion_worse": [
+        "d002_m3_ml",
+        "d013_m2_reml",
+        "d014_m3_reml",
+        "d015_m4_ml",
+        "d017_m3_reml",
+        "d018_m3_reml",
+        "d023_m2_ml",
+        "d026_m1_reml",
+        "d026_m2_ml",
+        "d030_m1_ml",
+        "d040_m3_reml",
+        "d044_m3_reml",
+        "d049_m1_reml",
+        "d049_m2_reml",
+        "d052_m3_reml",
+        "d053_m2_ml",
+        "d054_m3_ml",
+        "d055_m2_reml",
+        "d056_m1_reml",
+        "d059_m3_reml",
+        "d060_m4_reml",
+        "d061_m1_reml",
+        "d061_m2_ml",
+        "d068_m2_reml",
+        "d069_m3_reml",
+        "d070_m2_ml",
+        "d074_m2_ml",
+    ],
+    # Satterthwaite den df of multi-df Type III terms (visit, group with >2 levels, their interactions).
+    "type3_den_df": [
+        "d001_m3_reml",
+        "d005_m3_ml",
+        "d007_m2_reml",
+        "d012_m3_ml",
+        "d019_m2_reml",
+        "d023_m3_reml",
+        "d027_m3_reml",
+        "d030_m2_ml",
+        "d032_m3_ml",
+        "d033_m1_reml",
+        "d038_m2_ml",
+        "d042_m3_reml",
+        "d044_m1_reml",
+        "d044_m2_ml",
+        "d044_m4_ml",
+        "d046_m3_ml",
+        "d051_m4_reml",
+        "d056_m2_reml",
+        "d062_m3_reml",
+        "d066_m2_reml",
+        "d067_m1_reml",
+        "d067_m2_reml",
+        "d070_m1_ml",
+        "d071_m2_reml",
+        "d073_m3_reml",
+        "d074_m4_reml",
+    ],
+    # Two visits: time takes two values, which emmeans keeps in its grid (cov.keep = '2').
+    "emmeans_two_valued_covariate": [
+        "d006_m1_ml",
+        "d006_m2_reml",
+        "d011_m1_reml",
+        "d011_m2_ml",
+        "d045_m1_reml",
+        "d045_m2_ml",
+        "d045_m3_reml",
+    ],
+    # week's p = 1.4e-11: df 50.4346 vs 50.4179 (3e-4 relative, within tolerance) moves p by 2.7e-3 relative;
+    # the slope's theta is 3e-4, near its boundary, where the two optima agree to 1e-4 relative only.
+    "p_value_only": [
+        "d063_m2_ml",
+    ],
+}
 KNOWN_FAILURES: dict[str, set[str]] = {}
+for _cat, _models in KNOWN_FAILURES_BY_CATEGORY.items():
+    for _m in _models:
+        KNOWN_FAILURES.setdefault(_m, set()).add(_cat)
 
 
 class KnownFailure(AssertionError):
