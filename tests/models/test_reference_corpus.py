@@ -20,6 +20,7 @@ taken out of the list; a new category of failure fails the test outright.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -467,9 +468,45 @@ def test_corpus_has_at_least_200_models_fitted_by_r():
     assert set(KNOWN_FAILURES) <= set(MODEL_NAMES)
 
 
+@pytest.fixture(scope="module")
+def corpus_summary(request, tmp_path_factory):
+    """Collects every comparison; at the end prints the models where hipkit beats lme4 and writes a summary.
+
+    The summary goes to ``$HIPKIT_CORPUS_SUMMARY`` if set, else to pytest's temporary folder.
+    """
+    seen: list[Comparison] = []
+    yield seen
+    if not seen:
+        return
+    better = [c for c in seen if c.hipkit_better]
+    path = Path(os.environ.get("HIPKIT_CORPUS_SUMMARY") or tmp_path_factory.getbasetemp() / "corpus_summary.json")
+    summary = {
+        "compared": len(seen),
+        "passed": sum(not c.failures for c in seen),
+        "hipkit_better": [{"model": c.name, "hipkit": c.criterion_hipkit, "lme4": c.criterion_lme4} for c in better],
+        "failures": {c.name: sorted(c.categories) for c in seen if c.failures},
+    }
+    path.write_text(json.dumps(summary, indent=1) + "\n")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            _print_summary(reporter, seen, summary, better, path)
+
+
+def _print_summary(reporter, seen, summary, better, path) -> None:
+    reporter.write_line(
+        f"\ncorpus: {len(seen)} models compared, {summary['passed']} match lme4, {len(summary['failures'])} fail "
+        f"(known or not), hipkit's criterion better on {len(better)}; summary: {path}"
+    )
+    for c in better:
+        reporter.write_line(f"  hipkit better: {c.name} {c.criterion_hipkit:.10g} < lme4 {c.criterion_lme4:.10g}")
+
+
 @pytest.mark.parametrize("name", _params())
-def test_model_matches_lme4_at_reference_tolerances(name):
+def test_model_matches_lme4_at_reference_tolerances(name, corpus_summary):
     comp = compare_model(name)
+    corpus_summary.append(comp)
     if comp.hipkit_better:
         warnings.warn(
             f"{name}: hipkit's criterion {comp.criterion_hipkit:.10g} beats lme4's {comp.criterion_lme4:.10g} "

@@ -112,6 +112,21 @@ def run(names: list[str] | None = None) -> dict:
             for n, d in at_lme4.items()
         ],
         "known_failures": {k: sorted(v) for k, v in mod.KNOWN_FAILURES.items()},
+        "lme4_optimisers_disagree": [
+            {
+                "model": c.name,
+                "kept": models[c.name]["optimizer_won"],
+                "worse_by": {
+                    o["optimizer"]: o["criterion"] - models[c.name]["criterion"]
+                    for o in models[c.name]["optimizers"]
+                    if o.get("criterion") is not None
+                    and o["criterion"] - models[c.name]["criterion"] > 1e-6 * max(1.0, abs(models[c.name]["criterion"]))
+                },
+                "hipkit_worse_by": c.criterion_hipkit - c.criterion_lme4,
+            }
+            for c in comps
+            if models[c.name]["criterion_spread"] > 1e-6 * max(1.0, abs(models[c.name]["criterion"]))
+        ],
         "seconds_total": sum(seconds.values()),
         "slowest": sorted(seconds.items(), key=lambda kv: -kv[1])[:5],
     }
@@ -134,6 +149,10 @@ def print_report(s: dict, max_details: int = 4) -> None:
     print("\nworst relative error per quantity, |hipkit - R| / max(|R|, atol) (models where the optima agree):")
     for q, v in s["worst_relative_error"].items():
         print(f"  {q:<28} {v['error']:.2e}  {v['model']}")
+    print("\nlme4's own optimisers disagreeing (by > 1e-6 relative; the best is kept):")
+    for r in s["lme4_optimisers_disagree"]:
+        worse = ", ".join(f"{k} worse by {v:.4g}" for k, v in r["worse_by"].items())
+        print(f"  {r['model']:<16} kept {r['kept']}; {worse}; hipkit worse by {r['hipkit_worse_by']:.4g}")
     print(f"\nhipkit's criterion beats lme4's (by > 1e-6 relative): {len(s['hipkit_better'])}")
     for b in s["hipkit_better"]:
         print(f"  {b['model']:<16} hipkit {b['hipkit']:.8f} lme4 {b['lme4']:.8f} (by {b['by']:.3g})  {b['formula']}")
