@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -522,3 +524,49 @@ def test_model_matches_lme4_at_reference_tolerances(name, corpus_summary):
         raise KnownFailure(comp.message())
     extra = f"\n(known: {sorted(known)}, found: {sorted(found)})" if known else ""
     raise AssertionError(comp.message() + extra)
+
+
+def _rscript_with_packages() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        [
+            "Rscript",
+            "-e",
+            "for (p in c('lme4','lmerTest','emmeans','jsonlite','pbkrtest')) library(p, character.only=TRUE)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.needs_r
+@pytest.mark.skipif(not _rscript_with_packages(), reason="Rscript with lme4/lmerTest/emmeans/pbkrtest not installed")
+def test_committed_fit_corpus_script_reproduces_corpus_json(tmp_path):
+    kr = next(n for n in MODEL_NAMES if REFERENCE["models"][n].get("fixed_kenward_roger"))
+    names = [MODEL_NAMES[0], kr]
+    shutil.copy(CORPUS.parent / "_common.R", tmp_path / "_common.R")
+    work = tmp_path / "corpus"
+    work.mkdir()
+    for f in ("fit_corpus.R", "models.json"):
+        shutil.copy(CORPUS / f, work / f)
+    shutil.copytree(CORPUS / "data", work / "data")
+    proc = subprocess.run(
+        ["Rscript", str(work / "fit_corpus.R"), *names], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads((work / "corpus_subset.json").read_text())["models"]
+    for n in names:
+        want = REFERENCE["models"][n]
+        np.testing.assert_allclose(got[n]["criterion"], want["criterion"], rtol=1e-10)
+        assert got[n]["optimizer_won"] == want["optimizer_won"]
+        np.testing.assert_allclose(
+            [f["estimate"] for f in got[n]["fixed"]], [f["estimate"] for f in want["fixed"]], rtol=1e-8
+        )
+        np.testing.assert_allclose(
+            [f["df"] for f in got[n].get("fixed_kenward_roger") or []],
+            [f["df"] for f in want.get("fixed_kenward_roger") or []],
+            rtol=1e-8,
+        )
