@@ -163,6 +163,7 @@ class Comparison:
     hipkit_better: bool = False
     converged: bool = True
     errors: dict = field(default_factory=dict)  # quantity -> worst relative error
+    tolerance_used: dict = field(default_factory=dict)  # quantity -> worst |error| / allowed error (<= 1 passes)
     failures: list = field(default_factory=list)  # (category, quantity, detail)
 
     @property
@@ -195,7 +196,9 @@ class _Checker:
         want = np.atleast_1d(np.asarray(want, float))
         both_nan = np.isnan(got) & np.isnan(want)
         ok = np.isclose(got, want, rtol=rtol, atol=atol) | both_nan
-        self._store(quantity, category, got, want, ok, atol, labels)
+        with np.errstate(invalid="ignore"):
+            used = np.abs(got - want) / (atol + rtol * np.abs(want))
+        self._store(quantity, category, got, want, ok, atol, labels, used=used)
 
     def record_p(self, quantity: str, category: str, got, want, labels=None):
         got = np.atleast_1d(np.asarray(got, float))
@@ -205,9 +208,11 @@ class _Checker:
         ok = np.isclose(got, want, rtol=rtol, atol=TOL["df_p"][1])
         with np.errstate(divide="ignore", invalid="ignore"):
             ok[small] = np.isclose(np.log(got[small]), np.log(want[small]), rtol=1e-3)
-        self._store(quantity, category, got, want, ok, 0.0, labels, small=small)
+            used = np.abs(got - want) / (TOL["df_p"][1] + rtol * np.abs(want))
+            used[small] = np.abs(np.log(got[small]) - np.log(want[small])) / (1e-3 * np.abs(np.log(want[small])))
+        self._store(quantity, category, got, want, ok, 0.0, labels, small=small, used=used)
 
-    def _store(self, quantity, category, got, want, ok, atol, labels, small=None):
+    def _store(self, quantity, category, got, want, ok, atol, labels, small=None, used=None):
         err = _rel_err(got, want, atol)
         if small is not None and small.any():
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -216,6 +221,11 @@ class _Checker:
         err = np.where(np.isnan(err), np.inf, err)
         worst = float(np.max(err)) if err.size else 0.0
         self.comp.errors[quantity] = max(self.comp.errors.get(quantity, 0.0), worst)
+        used = np.where(np.isnan(got) & np.isnan(want), 0.0, used)
+        used = np.where(np.isnan(used), np.inf, used)
+        self.comp.tolerance_used[quantity] = max(
+            self.comp.tolerance_used.get(quantity, 0.0), float(np.max(used)) if used.size else 0.0
+        )
         for i in np.flatnonzero(~np.asarray(ok)):
             lab = labels[i] if labels is not None else i
             self.comp.failures.append(
@@ -368,6 +378,7 @@ def compare_model(name: str, at_reference_theta: bool = False) -> Comparison:
     comp.criterion_hipkit, comp.criterion_lme4 = crit_h, crit_r
     slack = CRITERION_SLACK * max(1.0, abs(crit_r))
     comp.errors["criterion"] = abs(crit_h - crit_r) / max(1.0, abs(crit_r))
+    comp.tolerance_used["criterion"] = comp.errors["criterion"] / CRITERION_SLACK
     if crit_h > crit_r + slack:
         chk.fail(
             "criterion_worse",
