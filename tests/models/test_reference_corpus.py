@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -322,10 +323,9 @@ def _vcov(chk, got: pd.DataFrame, terms_r: list[str], V, tag: str, category: str
 
 def _two_valued_numeric(res) -> bool:
     """Whether a numeric predictor of the fixed part takes exactly two distinct values in the fitted rows."""
-    from hipkit.models.emmeans import _predictors
-
     data = res.data.loc[res.design.rows_used]
-    return any(v["kind"] == "numeric" and data[c].nunique() == 2 for c, v in _predictors(res).items())
+    tokens = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", res.design.parsed.fixed))
+    return any(c in tokens and pd.api.types.is_numeric_dtype(data[c]) and data[c].nunique() == 2 for c in data.columns)
 
 
 def _reclassify(comp: Comparison, res) -> None:
@@ -338,7 +338,7 @@ def _reclassify(comp: Comparison, res) -> None:
         df_failed = any((q.replace("p_value", k), label) in failed for k in ("df", "den_df"))
         if c == "other" and q.endswith("p_value") and not df_failed:
             c = "p_value_only"
-        elif c == "other" and q.startswith("emmeans"):
+        elif c in ("other", "kenward_roger") and q.startswith(("emmeans", "KR emmeans")):
             two_valued = _two_valued_numeric(res) if two_valued is None else two_valued
             if two_valued:
                 c = "emmeans_two_valued_covariate"
