@@ -438,7 +438,7 @@ def test_names_as_participant_ids_are_hashed_with_deidentify(tmp_path, capsys, s
     assert clean["participant_id"].nunique() == len(set(people)) - 1  # the conflicting one is quarantined
     q = pd.read_csv(tmp_path / "q.csv", dtype=str, keep_default_na=False)
     assert q["reason"].isin(["not_a_number", "conflicting_duplicate"]).sum() >= 3
-    assert q["participant_id"].str.fullmatch(r"P[0-9a-f]{12}").all()
+    assert q["participant_id"].str.fullmatch(r"P[0-9A-F]{12}").all()
     # The same salt gives the same codes on a second run.
     again = tmp_path / "again"
     again.mkdir()

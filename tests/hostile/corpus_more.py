@@ -220,7 +220,7 @@ def cases_identifiers() -> list[Case]:
             ["names.csv"],
             args=["--deidentify", "--salt-file", "salt.txt"],
             records={"names.csv": lines},
-            id_pattern=r"^P[0-9a-f]{12}$",
+            id_pattern=r"^P[0-9A-F]{12}$",
             planted=sorted(set(names.values())),
             raw_ids=sorted(set(names.values())),
         )

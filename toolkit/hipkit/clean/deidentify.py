@@ -3,7 +3,7 @@
 Direct identifiers (name, date of birth, phone, email, address, ...) are never carried into the
 clean table, with or without this step. On request, this step also
 
-- replaces each participant id by ``P`` + the first 12 hex digits of HMAC-SHA256(salt, id), so the
+- replaces each participant id by ``P`` + the first 12 hex digits (upper case) of HMAC-SHA256(salt, id), so the
   same id and salt always give the same code and the code cannot be reversed without the salt;
 - shifts every date of a participant by the same offset, -182 to +182 days, drawn from
   HMAC-SHA256(salt, "date:" + id): intervals within a participant (``days_from_baseline``) are
@@ -58,7 +58,7 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
     data = data.copy()
     ids = data["participant_id"].astype("object")
     uniques = pd.unique(ids.dropna())
-    codes = {u: "P" + _digest(salt, str(u)).hex()[:12] for u in uniques}
+    codes = {u: code_for(salt, u) for u in uniques}
     shift = {
         u: int.from_bytes(_digest(salt, "date:" + str(u))[:4], "big") % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
         for u in uniques
@@ -71,7 +71,7 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
     log.count("deidentify", "participant ids hashed", len(uniques))
     log.step(
         "deidentify",
-        ids="HMAC-SHA256(salt, id), 12 hex digits",
+        ids="HMAC-SHA256(salt, id), P and 12 upper-case hex digits",
         dates=f"shifted per participant by -{MAX_SHIFT_DAYS}..+{MAX_SHIFT_DAYS} days",
         salt="not written",
     )
@@ -79,12 +79,16 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
 
 
 def code_for(salt: bytes, value) -> str:
-    """The salted code of one id, as :func:`deidentify` writes it."""
-    return "P" + _digest(salt, str(value)).hex()[:12]
+    """The salted code of one id, as :func:`deidentify` writes it: ``P`` and 12 upper-case hex digits.
+
+    Upper case, so that a code is its own normal form (:func:`hipkit.io.ids.normalise_ids`) and a
+    de-identified clean table reads back with the same ids.
+    """
+    return "P" + _digest(salt, str(value)).hex()[:12].upper()
 
 
 def hash_ids(values: pd.Series, salt: bytes) -> pd.Series:
     """Hash a column of ids the same way as :func:`deidentify` (for quarantine tables)."""
     return values.astype("object").map(
-        lambda v: v if v in (None, "") or v is pd.NA else "P" + _digest(salt, str(v)).hex()[:12]
+        lambda v: v if v in (None, "") or v is pd.NA else code_for(salt, v)
     )

@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .._glossary import QuarantineReason as R
+from ..io.ids import CONTROL_CHARS as _CONTROL
+from ..io.ids import INVISIBLE_CHARS as _FORMAT_CHARS
+from ..io.ids import folded_spellings, normalise_ids, numeric_collisions
 from ..registry import Registry, normalise_label
 from .audit import AuditLog, Quarantine, participant_ids
 from .columns import Mapping, parse_visit_label
@@ -299,57 +302,6 @@ def _measure_column(
     return values
 
 
-_FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
-_DIGITS = re.compile(r"\d+")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def normalise_ids(raw: pd.Series) -> pd.Series:
-    """Participant ids as text: exactly as written, apart from case, spaces and invisible characters.
-
-    Leading zeros are part of an id (``007`` and ``7`` are two people). Compatibility forms are
-    folded (NFKC: full-width ``Ｐ０１`` is ``P01``), invisible format characters (zero-width
-    spaces, direction marks, soft hyphens) and all white space are removed, and letters are
-    upper-cased. Numeric columns (Parquet, Excel) give integer text (``1``, not ``1.0``).
-
-    Examples
-    --------
-    >>> normalise_ids(pd.Series([" p01 ", "007", "7", "P\u200b01", 3.0])).tolist()
-    ['P01', '007', '7', 'P01', '3']
-    """
-    import unicodedata
-
-    def text(v) -> str:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return ""
-        if isinstance(v, (float, np.floating)) and float(v).is_integer() and abs(v) < 2**53:
-            return str(int(v))
-        if isinstance(v, (bool, np.bool_)):
-            return str(v)
-        return unicodedata.normalize("NFKC", str(v))
-
-    codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
-    u = pd.Series([text(v) for v in uniques] + [""], dtype="object")
-    u = u.str.replace(_FORMAT_CHARS, "", regex=True).str.replace(_WS, "", regex=True).str.upper()
-    return pd.Series(u.to_numpy()[np.where(codes < 0, len(uniques), codes)], index=raw.index, dtype="object")
-
-
-def numeric_collisions(ids: pd.Series) -> list[list[str]]:
-    """Groups of distinct ids that differ only in leading zeros of a number (``007``/``7``, ``P01``/``P1``).
-
-    Examples
-    --------
-    >>> numeric_collisions(pd.Series(["007", "7", "P01", "P1", "P2"]))
-    [['007', '7'], ['P01', 'P1']]
-    """
-    u = pd.Series(pd.unique(ids.dropna().astype("str")))
-    if not len(u):
-        return []
-    key = u.str.replace(_DIGITS, lambda m: str(int(m.group(0))), regex=True)
-    groups = u.groupby(key.to_numpy()).agg(list)
-    return [sorted(g) for g in groups if len(g) > 1]
-
-
 def harmonise_ids(
     rec: pd.DataFrame,
     q: Quarantine,
@@ -367,6 +319,14 @@ def harmonise_ids(
     empty |= per_unique(raw_text, lambda u: u.str.strip().str.lower().isin(missing_tokens)).to_numpy(dtype=bool)
     rec["participant_id"] = clean.where(~empty, None)
     q.add(rec, empty, "participant_id", raw_text, R.MISSING_ID, "row_removed", "no participant id")
+    folded = folded_spellings(raw[~empty & once], clean[~empty & once])
+    if folded:
+        shown = participant_ids(list(folded)[:3], limit=3)
+        log.warn(
+            f"{len(folded)} participant id(s) are written in more than one way that differ only in case, spaces "
+            f"or invisible characters (e.g. {shown}); each is read as one participant: if they are different "
+            "people, give them different ids"
+        )
     return empty
 
 

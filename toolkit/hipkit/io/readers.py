@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..errors import UnreadableFileError
+from ..errors import DataQualityWarning, UnreadableFileError
 from .delimited import Malformed, read_text_records, sniff_delimiter
 from .encoding import decode_bytes
+from .ids import folded_spellings, normalise_ids
 
 __all__ = ["RawTable", "read_raw", "read_tables", "read_clean_table", "SUPPORTED_SUFFIXES", "EXCEL_SUFFIXES"]
 
@@ -387,6 +389,24 @@ def read_clean_table(path: str | Path) -> pd.DataFrame:
         raise UnreadableFileError(f"{p}: no such file")
     if p.is_dir():
         raise UnreadableFileError(f"{p}: is a folder, not a file")
+    df = _read_clean_frame(p)
+    if "participant_id" in df.columns:
+        ids = df["participant_id"]
+        norm = normalise_ids(ids)
+        folded = folded_spellings(ids, norm)
+        if folded:
+            # Hand-edited tables: say so (count only; ids are not printed).
+            warnings.warn(
+                f"{p.name}: {len(folded)} participant id(s) are written in more than one way that differ only in "
+                "case, spaces or invisible characters; each is read as one participant",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        df["participant_id"] = norm.where(ids.notna() & (norm != ""), None)
+    return df
+
+
+def _read_clean_frame(p: Path) -> pd.DataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix in PARQUET_SUFFIXES:

@@ -211,10 +211,13 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     for what, values in ((f"response {parsed.response!r}", y), ("the fixed part", X), ("the random part", Z)):
         bad = ~np.isfinite(values)
         if bad.any():
-            row = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+            where = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+            shown = ", ".join(repr(frame.index[i]) for i in where[:5]) + (", ..." if len(where) > 5 else "")
+            n_inf = int(np.isinf(values).reshape(len(values), -1).any(axis=1).sum())
+            kind = f"{n_inf} infinite" if n_inf == len(where) else f"{len(where)} infinite or undefined"
             raise ModelSpecError(
-                f"{what} holds an infinite or undefined value (row {frame.index[row]!r}); "
-                "remove or correct it before fitting"
+                f"{what} holds {kind} value{'s' if len(where) != 1 else ''} (rows {shown}); "
+                "remove or correct them before fitting"
             )
     design = Design(
         parsed=parsed,

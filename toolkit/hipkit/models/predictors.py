@@ -14,15 +14,19 @@ import warnings
 
 import pandas as pd
 
+from .._arguments import checked, report_infinite
 from ..errors import DataQualityWarning, ModelSpecError
 
 __all__ = ["split_within_between", "add_change", "add_lag", "within_between", "change_model", "lagged_model"]
 
 
-def _check(data: pd.DataFrame, cols: list[str]) -> None:
+def _check(data: pd.DataFrame, cols: list[str], func: str = "", finite: tuple[str, ...] = ()) -> None:
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise ModelSpecError(f"column(s) {missing} not in the data (columns: {', '.join(map(str, data.columns))})")
+    for c in finite:  # before any derived column (change, lag, split) copies an infinity
+        if pd.api.types.is_numeric_dtype(data[c]):
+            report_infinite(data[c], func)
 
 
 def _one_row_per_visit(data: pd.DataFrame, subject: str, time: str, cols: list[str]) -> pd.DataFrame:
@@ -49,6 +53,7 @@ def _one_row_per_visit(data: pd.DataFrame, subject: str, time: str, cols: list[s
     return mean.where(complete).reset_index()
 
 
+@checked()
 def split_within_between(data: pd.DataFrame, column: str, subject: str = "participant_id") -> pd.DataFrame:
     """Add ``<column>_between`` (the participant's mean) and ``<column>_within`` (deviation from it).
 
@@ -102,6 +107,7 @@ def add_lag(
     return out.loc[data.index]
 
 
+@checked()
 def within_between(
     data: pd.DataFrame,
     outcome: str = "pain_vas",
@@ -133,7 +139,7 @@ def within_between(
     from .fit import lmm
 
     covariates = list(covariates)
-    _check(data, [outcome, predictor, time, subject] + covariates)
+    _check(data, [outcome, predictor, time, subject] + covariates, "within_between", (outcome, predictor))
     cols = [outcome, predictor] + [c for c in covariates if pd.api.types.is_numeric_dtype(data[c])]
     frame = _one_row_per_visit(data, subject, time, cols)
     for c in covariates:
@@ -146,6 +152,7 @@ def within_between(
     return lmm(f"{outcome} ~ {' + '.join(rhs)} + {re}", frame, reml=reml, **checks)
 
 
+@checked()
 def change_model(
     data: pd.DataFrame,
     outcome: str = "pain_vas",
@@ -164,13 +171,14 @@ def change_model(
     """
     from .fit import lmm
 
-    _check(data, [outcome, predictor, time, subject])
+    _check(data, [outcome, predictor, time, subject], "change_model", (outcome, predictor))
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_change(frame, [outcome, predictor], subject, time, baseline)
     frame = frame[frame[time] != baseline].dropna(subset=[f"{outcome}_change", f"{predictor}_change"])
     return lmm(f"{outcome}_change ~ {predictor}_change + (1 | {subject})", frame, reml=reml, **checks)
 
 
+@checked()
 def lagged_model(
     data: pd.DataFrame,
     outcome: str = "pain_vas",
@@ -191,7 +199,7 @@ def lagged_model(
     """
     from .fit import lmm
 
-    _check(data, [outcome, predictor, time, subject])
+    _check(data, [outcome, predictor, time, subject], "lagged_model", (outcome, predictor))
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_lag(frame, predictor, subject, time).dropna(subset=[outcome, f"{predictor}_lag1"])
     return lmm(f"{outcome} ~ {time} + {predictor}_lag1 + (1 | {subject})", frame, reml=reml, **checks)

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from .._arguments import report_infinite
 from ..errors import DataQualityWarning, InputError
 from ..registry import Measure, load_registry
 
@@ -26,6 +27,7 @@ __all__ = [
     "fisher_z_ci",
     "hedges_g_ci",
     "check_conf_level",
+    "report_infinite",
 ]
 
 
@@ -46,6 +48,7 @@ def require_numeric(data: pd.DataFrame, columns: Iterable[str], func: str) -> No
     for c in columns:
         if not (pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])):
             raise InputError(f"{func}: column {c!r} must be numeric, it has dtype {data[c].dtype}")
+        report_infinite(data[c], func)
 
 
 def check_conf_level(conf_level: float, func: str) -> float:

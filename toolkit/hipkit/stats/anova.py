@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked, choice, column
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -77,6 +78,7 @@ def _prepare_repeated(data, dv, within, between, subject, average_sides, func):
     return frame, complete, dropped, all_ids
 
 
+@checked(within=column)
 def mixed_anova(
     data: pd.DataFrame,
     dv: str,
@@ -212,6 +214,7 @@ def mixed_anova(
     return out[MIXED_ANOVA_COLUMNS]
 
 
+@checked(p_adjust=choice("none", "bonf", "sidak", "holm", "fdr_bh", "fdr_by"))
 def pairwise_tests(
     data: pd.DataFrame,
     dv: str,

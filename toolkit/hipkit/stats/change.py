@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -44,6 +45,7 @@ CHANGE_SCORE_COLUMNS = [
 ]
 
 
+@checked()
 def change_scores(
     data: pd.DataFrame,
     measure: str,
@@ -143,6 +145,7 @@ def change_scores(
     return out.reset_index()[[*units, *CHANGE_SCORE_COLUMNS]]
 
 
+@checked()
 def paired_change(
     data: pd.DataFrame,
     dv: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked, choice, column
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -36,6 +37,7 @@ RM_CORR_COLUMNS = [
 PER_VISIT_CORRELATION_COLUMNS = ["n", "estimate", "conf_low", "conf_high", "p_value", "n_dropped"]
 
 
+@checked()
 def rm_corr(data: pd.DataFrame, x: str, y: str, subject: str = "participant_id") -> pd.DataFrame:
     """Repeated-measures correlation of two measures (Bakdash & Marusich 2017), via pingouin.
 
@@ -128,6 +130,7 @@ def rm_corr(data: pd.DataFrame, x: str, y: str, subject: str = "participant_id")
     return out[RM_CORR_COLUMNS]
 
 
+@checked(by=column, method=choice("pearson", "spearman"))
 def per_visit_correlation(
     data: pd.DataFrame,
     x: str = "hip_abd_strength_n",

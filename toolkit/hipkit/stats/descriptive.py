@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked, column_list, optional_column
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import collapse, require_columns, require_numeric
@@ -35,6 +36,7 @@ def _measure_frame(data, measure, by, subject, time):
     return pd.concat([once[[*by, measure]], data.loc[~has_id, [*by, measure]]], ignore_index=True)
 
 
+@checked(by=column_list, subject=optional_column)
 def describe(
     data: pd.DataFrame,
     measures: str | Sequence[str] | None = None,
@@ -128,6 +130,7 @@ def describe(
     return out[[*by, *DESCRIBE_COLUMNS]]
 
 
+@checked(by=column_list, subject=optional_column)
 def table1(
     data: pd.DataFrame,
     measures: str | Sequence[str] | None = None,

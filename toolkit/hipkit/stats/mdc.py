@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._arguments import checked
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
@@ -28,6 +29,7 @@ STRENGTH_VS_MDC_COLUMNS = [
 ]
 
 
+@checked()
 def strength_vs_mdc(
     data: pd.DataFrame,
     measure: str = "hip_abd_strength_n",

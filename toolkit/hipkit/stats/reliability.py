@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked, text
 from ..errors import InputError
 from ._common import pingouin_unrounded, require_columns, require_numeric, warn_dropped
 
@@ -54,6 +55,7 @@ def _icc_name(icc_type: str) -> str:
     )
 
 
+@checked(icc_type=text)
 def test_retest(
     data: pd.DataFrame,
     measure: str,

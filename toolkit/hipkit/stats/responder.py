@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from .._arguments import checked, column, optional_text
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
@@ -64,6 +65,7 @@ def _measures_with(data: pd.DataFrame, measures, attr: str) -> list[str]:
     return [measures] if isinstance(measures, str) else list(measures)
 
 
+@checked()
 def responders(
     data: pd.DataFrame,
     measures: str | Sequence[str] | None = None,
@@ -188,6 +190,7 @@ def responders(
     return pd.DataFrame(rows, columns=RESPONDERS_COLUMNS)
 
 
+@checked(group=column, group_a=optional_text, group_b=optional_text)
 def responder_comparison(
     data: pd.DataFrame,
     measures: str | Sequence[str] | None = None,
