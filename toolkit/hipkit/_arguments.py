@@ -78,7 +78,7 @@ def _column_in(func: str, name: str, value: Any, args: Mapping[str, Any], what: 
         raise ArgumentError(f"{func}: {name} must be {what} (text), not {type(value).__name__}: {_short(value)}")
     if columns is not None:
         shown = ", ".join(map(str, columns[:15])) + (", ..." if len(columns) > 15 else "")
-        raise InputError(f"{func}: {name}={value!r} is not a column of data (columns: {shown})")
+        raise InputError(f"{func}: {name}={value!r} is not in the data (columns: {shown})")
 
 
 def column(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
