@@ -18,7 +18,7 @@ Examples
 >>> import pandas as pd
 >>> @checked()
 ... def mean_of(data, outcome="pain_vas", conf_level=0.95):
-...     return data[outcome].mean()
+...     return float(data[outcome].mean())
 >>> mean_of(pd.DataFrame({"pain_vas": [1.0, 3.0]}))
 2.0
 >>> mean_of(pd.DataFrame({"pain_vas": [1.0]}), conf_level=95)
