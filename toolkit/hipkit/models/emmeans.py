@@ -1,7 +1,10 @@
 """Estimated marginal means and their contrasts, as R's emmeans (Lenth; Searle, Speed & Milliken 1980).
 
 The reference grid crosses every level of each categorical predictor with each numeric predictor
-at its mean (or at the values given in ``at``). A marginal mean is the prediction averaged with
+at its mean (or at the values given in ``at``). A numeric predictor with at most ``cov_keep``
+distinct values in the fitted rows (default 2, emmeans' ``cov.keep = "2"``: a 0/1 indicator, or
+time with two visits) is instead kept at each of its sorted distinct values, like a factor's levels,
+and averaged over. A marginal mean is the prediction averaged with
 equal weights over the grid rows of its cell, so it is a linear function ``l'beta``; its standard
 error is ``sqrt(l'Cl)`` and its degrees of freedom are Satterthwaite's (default) or Kenward-Roger's
 (``ddf="kenward-roger"``: C is then the adjusted covariance, as emmeans' ``lmer.df = "kenward-roger"``).
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,10 +31,38 @@ def _as_list(x) -> list[str]:
     return [x] if isinstance(x, str) else list(x)
 
 
-def _predictors(res) -> dict[str, dict]:
-    """Data columns behind the fixed part: name -> {"kind": "categorical"/"numeric", "levels": [...]}."""
+def _cov_keep_rule(cov_keep) -> tuple[int, set[str]]:
+    """emmeans' ``cov.keep``: (threshold on the number of distinct values, names always kept).
+
+    Integers set the threshold (the largest given, at least 1, as ``ref_grid``'s
+    ``max(c(1, as.integer(cov.keep)))``); strings that are not integers name covariates to keep.
+    """
+    items = [cov_keep] if isinstance(cov_keep, (int, str, np.integer)) else list(cov_keep or [])
+    thresh, names = 1, set()
+    for item in items:
+        if isinstance(item, bool):
+            raise TypeError("cov_keep takes integers (a threshold) or covariate names, not True/False")
+        if isinstance(item, (int, np.integer)):
+            thresh = max(thresh, int(item))
+        elif isinstance(item, str) and re.fullmatch(r"\s*[+-]?\d+\s*", item):
+            thresh = max(thresh, int(item))
+        elif isinstance(item, str):
+            names.add(item)
+        else:
+            raise TypeError(f"cov_keep items must be integers or covariate names, got {item!r}")
+    return thresh, names
+
+
+def _predictors(res, cov_keep=2) -> dict[str, dict]:
+    """Data columns behind the fixed part: name -> {"kind", "levels", "kept"}.
+
+    ``kind`` is "categorical" or "numeric"; a numeric predictor's ``levels`` are its mean, or its
+    sorted distinct values when it has at most the ``cov_keep`` threshold of them or is named in
+    ``cov_keep`` (``kept`` is then True).
+    """
     info = res.design.x_design_info
     data = res.data.loc[res.design.rows_used]
+    thresh, keep_names = _cov_keep_rule(cov_keep)
     out: dict[str, dict] = {}
     for factor, fi in info.factor_infos.items():
         code = factor.code
@@ -40,9 +71,16 @@ def _predictors(res) -> dict[str, dict]:
         ]
         for col in cols:
             if fi.type == "categorical":
-                out[col] = {"kind": "categorical", "levels": list(fi.categories)}
+                out[col] = {"kind": "categorical", "levels": list(fi.categories), "kept": False}
             elif col not in out:
-                out[col] = {"kind": "numeric", "levels": [float(data[col].mean())]}
+                values = np.sort(pd.unique(data[col].to_numpy(dtype=float)))
+                if len(values) <= thresh or col in keep_names:
+                    out[col] = {"kind": "numeric", "levels": [float(v) for v in values], "kept": True}
+                else:
+                    out[col] = {"kind": "numeric", "levels": [float(data[col].mean())], "kept": False}
+    unknown = keep_names - {k for k, v in out.items() if v["kind"] == "numeric"}
+    if unknown:
+        raise ValueError(f"cov_keep names {sorted(unknown)} that are not numeric predictors of the fixed part")
     return out
 
 
@@ -57,6 +95,14 @@ class EmmeansResult:
     fit: object
     conf_level: float
     ddf: str = "satterthwaite"
+    #: Grid variables (neither in ``specs`` nor ``by``) with more than one level, which each mean averages
+    #: over with equal weights (emmeans' ``misc$avgd.over``): factors and kept covariates.
+    averaged_over: tuple = ()
+    #: The reference grid: every predictor of the fixed part -> its levels (a covariate's mean, its kept
+    #: distinct values, or the ``at`` values), as emmeans' ``ref_grid(...)@levels``.
+    grid_levels: dict = field(default_factory=dict)
+    #: Numeric predictors kept at their distinct values by the ``cov_keep`` rule (not given in ``at``).
+    kept_covariates: tuple = ()
 
     def tidy(self) -> pd.DataFrame:
         """One row per mean: the spec and by variables, estimate, std_error, df, conf_low, conf_high."""
@@ -146,7 +192,13 @@ def _label(value, var, fit) -> str:
 
 
 def emmeans(
-    res, specs, by=None, at: dict | None = None, conf_level: float = 0.95, ddf: str = "satterthwaite"
+    res,
+    specs,
+    by=None,
+    at: dict | None = None,
+    conf_level: float = 0.95,
+    ddf: str = "satterthwaite",
+    cov_keep=2,
 ) -> EmmeansResult:
     """Estimated marginal means of ``specs`` (within each level of ``by``) from a fitted model.
 
@@ -162,12 +214,21 @@ def emmeans(
     conf_level : float, default 0.95
     ddf : {"satterthwaite", "kenward-roger"}
         df method of the means and of their contrasts (Kenward-Roger: adjusted covariance too).
+    cov_keep : int, str or list, default 2
+        emmeans' ``cov.keep``. A numeric predictor with at most this many distinct values in the
+        fitted rows enters the grid at each of its sorted values (like a factor) and the means
+        average over them with equal weights, instead of setting it at its mean. Names in a list
+        keep those covariates whatever their number of values; integers (or strings of digits,
+        as emmeans' default ``"2"``) set the threshold, the largest one given and at least 1, so
+        ``cov_keep=0`` (or 1) sets every non-constant covariate at its mean. ``at`` overrides it.
 
     Returns
     -------
     EmmeansResult
         ``.tidy()`` gives the means (estimate, std_error, df, conf_low, conf_high) and
-        ``.contrast(method, adjust)`` their pairwise or against-reference contrasts.
+        ``.contrast(method, adjust)`` their pairwise or against-reference contrasts;
+        ``.averaged_over`` names the grid variables averaged over and ``.grid_levels`` holds the
+        reference grid.
 
     Examples
     --------
@@ -178,13 +239,20 @@ def emmeans(
 
     specs, by = _as_list(specs), _as_list(by)
     at = dict(at or {})
-    preds = _predictors(res)
+    preds = _predictors(res, cov_keep)
     for v in specs + by + list(at):
         if v not in preds:
             raise ValueError(f"{v!r} is not a predictor of the fixed part ({', '.join(preds)})")
     grid_vars = {}
     for name, info in preds.items():
-        grid_vars[name] = [float(x) for x in np.atleast_1d(at[name])] if name in at else info["levels"]
+        if name not in at:
+            grid_vars[name] = info["levels"]
+        elif info["kind"] == "numeric":
+            grid_vars[name] = [float(x) for x in np.atleast_1d(at[name])]
+        else:
+            grid_vars[name] = list(np.atleast_1d(at[name]))
+    averaged_over = tuple(n for n in grid_vars if n not in specs + by and len(grid_vars[n]) > 1)
+    kept = tuple(n for n, info in preds.items() if info["kept"] and n not in at)
     names = list(grid_vars)
     combos = list(itertools.product(*[grid_vars[n] for n in names]))
     grid = pd.DataFrame(combos, columns=names)
@@ -210,7 +278,18 @@ def emmeans(
         rows.append(row)
     table = pd.DataFrame(rows)[specs + by + ["estimate", "std_error", "df", "conf_low", "conf_high"]]
     # order like emmeans: specs vary fastest within by groups
-    return EmmeansResult(table=table, L=L, specs=specs, by=by, fit=res, conf_level=conf_level, ddf=ddf)
+    return EmmeansResult(
+        table=table,
+        L=L,
+        specs=specs,
+        by=by,
+        fit=res,
+        conf_level=conf_level,
+        ddf=ddf,
+        averaged_over=averaged_over,
+        grid_levels={n: list(v) for n, v in grid_vars.items()},
+        kept_covariates=kept,
+    )
 
 
 def _order(levels, value):
