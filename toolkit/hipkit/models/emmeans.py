@@ -4,8 +4,9 @@ The reference grid crosses every level of each categorical predictor with each n
 at its mean (or at the values given in ``at``). A numeric predictor with at most ``cov_keep``
 distinct values in the fitted rows (default 2, emmeans' ``cov.keep = "2"``: a 0/1 indicator, or
 time with two visits) is instead kept at each of its sorted distinct values, like a factor's levels,
-and averaged over. A marginal mean is the prediction averaged with
-equal weights over the grid rows of its cell, so it is a linear function ``l'beta``; its standard
+and averaged over. A marginal mean is the prediction averaged with equal weights over the grid rows
+of its cell (where a variable averaged over is nested in another, as emmeans detects from the data,
+only its levels seen within each level of the other), so it is a linear function ``l'beta``; its standard
 error is ``sqrt(l'Cl)`` and its degrees of freedom are Satterthwaite's (default) or Kenward-Roger's
 (``ddf="kenward-roger"``: C is then the adjusted covariance, as emmeans' ``lmer.df = "kenward-roger"``).
 """
