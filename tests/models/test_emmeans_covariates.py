@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 
 import hipkit
 
+from .test_r_scripts import _rscript_with_packages
 from .test_reference import close, close_p
 
 CASE = Path(__file__).resolve().parents[1] / "reference" / "emmeans_covariates"
@@ -174,3 +177,25 @@ def test_means_of_a_nested_variable_are_not_supported():
 def test_nesting_must_be_auto_or_none():
     with pytest.raises(TypeError, match="nesting"):
         _fit("three_visits").emmeans("group", nesting="yes")
+
+
+@pytest.mark.needs_r
+@pytest.mark.skipif(not _rscript_with_packages(), reason="Rscript with lme4/lmerTest/emmeans/pbkrtest not installed")
+def test_committed_r_script_reproduces_emmeans_covariates_json(tmp_path):
+    shutil.copy(CASE.parent / "_common.R", tmp_path / "_common.R")
+    shutil.copytree(CASE, tmp_path / CASE.name)
+    (tmp_path / CASE.name / "emmeans_covariates.json").unlink()
+    proc = subprocess.run(
+        ["Rscript", str(tmp_path / CASE.name / "fit.R")], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads((tmp_path / CASE.name / "emmeans_covariates.json").read_text())["models"]
+    for model, rec in REF["models"].items():
+        for key, e in rec["emmeans"].items():
+            g = got[model]["emmeans"][key]
+            assert g["grid_levels"] == e["grid_levels"]
+            for ddf in ("satterthwaite", "kenward_roger"):
+                if ddf in e:
+                    a = [r["emmean"] for r in g[ddf]["emmeans"]] + [r["df"] for r in g[ddf]["emmeans"]]
+                    b = [r["emmean"] for r in e[ddf]["emmeans"]] + [r["df"] for r in e[ddf]["emmeans"]]
+                    np.testing.assert_allclose(a, b, rtol=1e-8)
