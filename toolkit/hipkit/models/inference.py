@@ -18,7 +18,7 @@ from scipy import stats
 from .engine import Blocks, cov_beta_at, varpar_deviance
 from .numdiff import hessian, jacobian
 
-__all__ = ["Satterthwaite", "fdf_combine", "DDF_METHODS", "normalise_ddf"]
+__all__ = ["Satterthwaite", "fdf_combine", "DDF_METHODS", "normalise_ddf", "step_scale"]
 
 #: The degrees-of-freedom methods of t and F tests (the first is the default).
 DDF_METHODS = ("satterthwaite", "kenward-roger")
@@ -63,6 +63,25 @@ def normalise_ddf(ddf: str) -> str:
     return key
 
 
+def step_scale(theta: np.ndarray, pattern) -> np.ndarray:
+    """Natural magnitude of each varpar for the numerical derivatives: the norm of its Cholesky row.
+
+    Every element of row ``r`` of the relative Cholesky factor lives on the scale of that row's
+    norm (the relative SD of random effect ``r``). numDeriv, which lmerTest uses, steps by 10% of
+    the element itself, so an off-diagonal element near 0 in a row whose diagonal is not gets a
+    step so small that the second difference of the deviance is mostly its rounding error (corpus
+    model d063_m2_ml: theta = (2.418, 3.0e-4, 0.185), step 3e-5 down to 4e-6; hipkit's deviance
+    carries about 5e-11 of rounding noise against lme4's 7e-13, and the Hessian's (2, 2) element
+    came out 1408 against 1429). Stepping on the row's scale removes that; where an element is
+    not small against its row (every diagonal of a one-term row) the step is numDeriv's. sigma
+    (the last varpar) keeps numDeriv's step (scale 0).
+    """
+    theta = np.asarray(theta, dtype=float)
+    rows = np.array([r for r, _ in pattern])
+    norms = {r: float(np.sqrt(np.sum(theta[rows == r] ** 2))) for r in set(rows.tolist())}
+    return np.append([norms[r] for r in rows], 0.0)
+
+
 @dataclass
 class Satterthwaite:
     """Satterthwaite machinery evaluated once at the optimum (its cost does not depend on n)."""
@@ -77,12 +96,13 @@ class Satterthwaite:
     def compute(cls, theta: np.ndarray, sigma: float, blocks: Blocks, pattern, reml: bool, cov_beta: np.ndarray):
         """Evaluate the Hessian and Jacobian at the optimum."""
         varpar = np.append(theta, sigma)
-        H = hessian(lambda v: varpar_deviance(v, blocks, pattern, reml), varpar)
+        scale = step_scale(theta, pattern)
+        H = hessian(lambda v: varpar_deviance(v, blocks, pattern, reml), varpar, scale)
         eig = np.linalg.eigvalsh(H)
         ok = bool(np.all(eig > 0))
         A = 2.0 * np.linalg.pinv(H)
         p = cov_beta.shape[0]
-        J = jacobian(lambda v: cov_beta_at(v, blocks, pattern).ravel(), varpar)  # (p*p, k)
+        J = jacobian(lambda v: cov_beta_at(v, blocks, pattern).ravel(), varpar, scale)  # (p*p, k)
         jac = np.moveaxis(J.reshape(p, p, -1), -1, 0)
         return cls(varpar=varpar, A=A, jac=jac, cov_beta=cov_beta, hessian_ok=ok)
 

@@ -20,12 +20,19 @@ _EPS = 1e-4
 _ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)
 
 
-def _steps(x: np.ndarray, d: float) -> np.ndarray:
+def _steps(x: np.ndarray, d: float, scale: np.ndarray | None = None) -> np.ndarray:
     """NumDeriv's initial step: |d x| + eps where x is (near) zero.
 
     numDeriv uses d = 1e-4 for gradients and Jacobians and d = 0.1 for Hessians (``genD``); a
     Hessian needs the larger step, or rounding error swamps the second difference.
+
+    With ``scale`` (a typical magnitude per coordinate) the step is ``d max(|x|, scale)``: a
+    coordinate much smaller than its natural scale (an off-diagonal element of a relative Cholesky
+    factor near 0 in a row whose diagonal is not) then gets a step on that scale rather than a tiny
+    one, whose second difference would be mostly rounding error of ``f``.
     """
+    if scale is not None:
+        x = np.maximum(np.abs(x), np.asarray(scale, dtype=float))
     return np.abs(d * x) + _EPS * (np.abs(x) < _ZERO_TOL)
 
 
@@ -38,10 +45,10 @@ def _richardson(values: list) -> np.ndarray:
     return a[0]
 
 
-def jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Jacobian of a vector function: shape (len(f(x)), len(x))."""
+def jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
+    """Jacobian of a vector function: shape (len(f(x)), len(x)); ``scale`` as in :func:`_steps`."""
     x = np.asarray(x, dtype=float)
-    h0 = _steps(x, 1e-4)
+    h0 = _steps(x, 1e-4, scale)
     cols = []
     for j in range(len(x)):
         est = []
@@ -60,11 +67,11 @@ def gradient(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     return jacobian(lambda z: np.atleast_1d(f(z)), x).ravel()
 
 
-def hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
-    """Hessian of a scalar function (symmetric)."""
+def hessian(f: Callable[[np.ndarray], float], x: np.ndarray, scale: np.ndarray | None = None) -> np.ndarray:
+    """Hessian of a scalar function (symmetric); ``scale`` as in :func:`_steps`."""
     x = np.asarray(x, dtype=float)
     k = len(x)
-    h0 = _steps(x, 0.1)
+    h0 = _steps(x, 0.1, scale)
     f0 = f(x)
     H = np.empty((k, k))
     for i in range(k):

@@ -368,12 +368,26 @@ class LmmResult:
             }
         )
 
-    def emmeans(self, specs, by=None, at=None, conf_level: float = 0.95, ddf: str = "satterthwaite"):
-        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`)."""
+    def emmeans(
+        self,
+        specs,
+        by=None,
+        at=None,
+        conf_level: float = 0.95,
+        ddf: str = "satterthwaite",
+        cov_keep=2,
+        nesting: str | None = "auto",
+    ):
+        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`).
+
+        A numeric predictor with at most ``cov_keep`` distinct values (default 2) is averaged over
+        its values rather than set at its mean, as emmeans' ``cov.keep``; ``nesting`` as emmeans'
+        (detected from the data, or ``None``).
+        """
         from .emmeans import emmeans
 
         self._needs_rows("emmeans()")
-        return emmeans(self, specs, by=by, at=at, conf_level=conf_level, ddf=ddf)
+        return emmeans(self, specs, by=by, at=at, conf_level=conf_level, ddf=ddf, cov_keep=cov_keep, nesting=nesting)
 
     def _needs_rows(self, what: str) -> None:
         if self.design.out_of_core:
