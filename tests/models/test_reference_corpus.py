@@ -99,35 +99,6 @@ KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
         "d070_m2_ml",
         "d074_m2_ml",
     ],
-    # Satterthwaite den df of multi-df Type III terms (visit, group with >2 levels, their interactions).
-    "type3_den_df": [
-        "d001_m3_reml",
-        "d005_m3_ml",
-        "d007_m2_reml",
-        "d012_m3_ml",
-        "d019_m2_reml",
-        "d023_m3_reml",
-        "d027_m3_reml",
-        "d030_m2_ml",
-        "d032_m3_ml",
-        "d033_m1_reml",
-        "d038_m2_ml",
-        "d042_m3_reml",
-        "d044_m1_reml",
-        "d044_m2_ml",
-        "d044_m4_ml",
-        "d046_m3_ml",
-        "d051_m4_reml",
-        "d056_m2_reml",
-        "d062_m3_reml",
-        "d066_m2_reml",
-        "d067_m1_reml",
-        "d067_m2_reml",
-        "d070_m1_ml",
-        "d071_m2_reml",
-        "d073_m3_reml",
-        "d074_m4_reml",
-    ],
     # Two visits: time takes two values, which emmeans keeps in its grid (cov.keep = '2').
     "emmeans_two_valued_covariate": [
         "d006_m1_ml",
@@ -142,6 +113,15 @@ KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
     # the slope's theta is 3e-4, near its boundary, where the two optima agree to 1e-4 relative only.
     "p_value_only": [
         "d063_m2_ml",
+    ],
+    # The optimiser stops with theta 4e-6 relative short of lme4's (criterion equal to 1e-13): an off-diagonal
+    # element of vcov and of the Kenward-Roger vcov then differ by 7e-4 and 2e-4 relative. Hidden until the
+    # Type III den df were fixed (it failed then in three categories, not the one listed).
+    "other": [
+        "d042_m3_reml",
+    ],
+    "kenward_roger": [
+        "d042_m3_reml",
     ],
 }
 KNOWN_FAILURES: dict[str, set[str]] = {}

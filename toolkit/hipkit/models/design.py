@@ -15,6 +15,7 @@ from .formula import (
     as_float,
     dmatrix_cached,
     parse_formula,
+    r_order,
     r_term_name,
     random_design,
     rowwise_formula,
@@ -198,7 +199,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
         raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
     if y_df.shape[1] != 1:
         raise ModelSpecError(f"response {parsed.response!r} must be numeric (got a categorical column)")
-    x_info = x_df.design_info
+    x_df, x_info = r_order(x_df, parsed.fixed)  # R's term order (lme4's fixef order), patsy's names
     x_names = [r_term_name(c) for c in x_df.columns]
     x_terms = {name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()}
     z_parts, z_names, term_blocks, pattern = random_parts(parsed, design_frame)

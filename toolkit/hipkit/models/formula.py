@@ -10,6 +10,8 @@ factor (nested or crossed designs) raises :class:`~hipkit.errors.NotSupportedErr
 
 from __future__ import annotations
 
+import collections
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,7 +20,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError, NotSupportedError
 
-__all__ = ["RandomTerm", "ParsedFormula", "parse_formula", "r_term_name"]
+__all__ = ["RandomTerm", "ParsedFormula", "parse_formula", "r_term_name", "r_order"]
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,42 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
         _INFO_CACHE[key] = out.design_info
         return out
     return patsy.build_design_matrices([info], data, NA_action="raise", return_type="dataframe")[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _r_term_order(fixed: str) -> tuple:
+    """The terms of a fixed formula in R's order: the formula's order, stably sorted by degree."""
+    import patsy
+
+    written = patsy.ModelDesc.from_formula(fixed).rhs_termlist
+    return tuple(sorted(written, key=lambda t: len(t.factors)))
+
+
+def r_order(x_df: pd.DataFrame, fixed: str):
+    """A patsy fixed-effects design with its terms in R's order, and the matching design information.
+
+    patsy groups the terms by the numeric factors they involve (``week * group`` gives Intercept,
+    group, week, week:group); R's ``terms()`` keeps the formula's order and puts interactions after
+    main effects by degree (``(Intercept)``, week, group, week:group), which is lme4's ``fixef``
+    order. The columns keep patsy's names; the returned ``DesignInfo`` builds new data in the new
+    order, so ``patsy.build_design_matrices`` on it gives columns that match the coefficients.
+
+    Returns
+    -------
+    (DataFrame, DesignInfo)
+    """
+    from patsy.design_info import DesignInfo
+
+    info = x_df.design_info
+    order = _r_term_order(fixed)
+    if list(order) == list(info.terms) or set(order) != set(info.terms) or len(order) != len(info.terms):
+        return x_df, info
+    slices = info.term_slices
+    columns = [c for t in order for c in info.column_names[slices[t]]]
+    codings = collections.OrderedDict((t, info.term_codings[t]) for t in order)
+    new_info = DesignInfo(columns, factor_infos=info.factor_infos, term_codings=codings)
+    out = x_df.iloc[:, [i for t in order for i in range(slices[t].start, slices[t].stop)]]
+    return out, new_info
 
 
 def random_design(expr: str, data: pd.DataFrame):
