@@ -160,9 +160,8 @@ def type3_contrasts(design, frame: pd.DataFrame, XtX: np.ndarray | None = None) 
     else:
         pieces = [":".join(coded[f] for f in terms[n].factors) for n in names]
         has_intercept = "Intercept" in design.x_terms
-        xt = patsy.dmatrix(
-            ("1 + " if has_intercept else "0 + ") + " + ".join(pieces), frame, NA_action="raise", return_type="dataframe"
-        )
+        formula = ("1 + " if has_intercept else "0 + ") + " + ".join(pieces)
+        xt = patsy.dmatrix(formula, frame, NA_action="raise", return_type="dataframe")
         X_t = np.asarray(xt, dtype=float)
         t_slices = xt.design_info.term_name_slices
         x_terms = {}

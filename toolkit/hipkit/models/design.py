@@ -240,12 +240,43 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     return design
 
 
+def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
+    """Columns of ``X`` that are linear combinations of the columns before them (those lme4 drops).
+
+    lme4 (``chkRank.drop.cols``) drops the columns that R's pivoted QR (LINPACK, ``tol = 1e-7``) moves
+    to the end: a column whose norm, after removing its projection on the kept columns before it,
+    falls below ``tol`` times its own norm. The same rule, column by column.
+    """
+    kept: list[int] = []
+    dropped: list[int] = []
+    Q = np.zeros((X.shape[0], 0))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        norm = float(np.linalg.norm(x))
+        r = x - Q @ (Q.T @ x)
+        r = r - Q @ (Q.T @ r)  # second pass for accuracy
+        rn = float(np.linalg.norm(r))
+        if norm == 0.0 or rn <= tol * norm:
+            dropped.append(j)
+        else:
+            kept.append(j)
+            Q = np.column_stack([Q, r / rn])
+    return dropped
+
+
 def _check_identifiable(d: Design) -> None:
     rank = np.linalg.matrix_rank(d.X)
     if rank < d.p:
+        names = [d.x_names[j] for j in aliased_columns(d.X)] or ["(undetermined)"]
+        k = len(names)
+        which = ", ".join(repr(n) for n in names)
         raise IdentifiabilityError(
-            f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns: {', '.join(d.x_names)}); "
-            "some combinations of factor levels are empty or columns are collinear; simplify the fixed part"
+            f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns): {which} "
+            f"{'is a linear combination' if k == 1 else 'are linear combinations'} of the columns before "
+            f"(lme4 drops {'it' if k == 1 else 'them'}: 'fixed-effect model matrix is rank deficient so dropping "
+            f"{k} column{'' if k == 1 else 's'} / coefficient{'' if k == 1 else 's'}'); hipkit does not drop "
+            "columns: remove the collinear covariate, or the interaction with empty combinations of factor "
+            "levels, from the fixed part"
         )
     if d.q > 1:
         # Each random slope needs participants with at least two distinct values of it.
