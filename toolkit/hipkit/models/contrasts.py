@@ -25,6 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .design import _mentions
+from .formula import rowwise_formula
+
 __all__ = ["type1_contrasts", "type3_contrasts", "adjust_pvalues"]
 
 _C_FIRST_ARG = re.compile(r"^C\(\s*(.+?)\s*(?:,.*)?\)$")
@@ -144,15 +147,30 @@ def type3_contrasts(design, frame: pd.DataFrame, XtX: np.ndarray | None = None) 
     dict
         term label (patsy's) -> k x p matrix in the model's own coding, all-zero rows dropped.
     """
+    names = _fixed_terms(design)
+    if design.p <= 1 or len(names) <= 1:
+        return type1_contrasts(design, XtX)
+    if not design.out_of_core and rowwise_formula(design.parsed.fixed):
+        # patsy is slow per row, and the matrices need only the distinct predictor rows whenever every
+        # cell column lies in the span of X (a hierarchical model); _type3 checks that, else all rows.
+        used = [c for c in frame.columns if _mentions(design.parsed.fixed, str(c))]
+        if used:
+            first = np.flatnonzero(~frame[used].duplicated().to_numpy())
+            if len(first) < len(frame):
+                out = _type3(design, frame.iloc[first], design.X[first], exact=True)
+                if out is not None:
+                    return out
+    return _type3(design, frame, design.X, exact=False)
+
+
+def _type3(design, frame: pd.DataFrame, X: np.ndarray, exact: bool) -> dict[str, np.ndarray] | None:
+    """The Type III construction on these rows; None when ``exact`` and the cells leave the span of X."""
     import patsy
 
     info = design.x_design_info
     names = _fixed_terms(design)
-    if design.p <= 1 or len(names) <= 1:
-        return type1_contrasts(design, XtX)
     categorical = {f for f, fi in info.factor_infos.items() if fi.type == "categorical"}
     terms = {t.name(): t for t in info.terms}
-    X = design.X
     coded = {f: (_treatment_code(f.code) if f in categorical else f.code) for f in info.factor_infos}
     treatment = _indicator_coded(info)
     if treatment:
@@ -182,7 +200,10 @@ def type3_contrasts(design, frame: pd.DataFrame, XtX: np.ndarray | None = None) 
         owner[n] = list(range(start, start + b.shape[1]))
         start += b.shape[1]
     rdX = np.hstack(blocks)
-    L = _zapsmall(np.linalg.lstsq(X_t, rdX, rcond=None)[0].T)  # rows: cells; columns: X_t's coefficients
+    B = np.linalg.lstsq(X_t, rdX, rcond=None)[0]
+    if exact and np.abs(X_t @ B - rdX).max() > 1e-9 * max(1.0, float(np.abs(rdX).max())):
+        return None
+    L = _zapsmall(B.T)  # rows: cells; columns: X_t's coefficients
     # Each coefficient of X_t is the cell of its term with the same column.
     coef_row = np.empty(X_t.shape[1], dtype=int)
     for n, cols in x_terms.items():
