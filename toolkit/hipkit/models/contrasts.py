@@ -221,11 +221,12 @@ def _type3(design, frame: pd.DataFrame, X: np.ndarray, exact: bool) -> dict[str,
             by = [c for m in contained[n] for c in x_terms[m]]
             L[:, cols] = _zapsmall(_resid(L[:, by], L[:, cols]))
     L = L[coef_row]  # p x p: rows X_t's coefficients, columns their hypotheses
+    to_model = None if treatment else _zapsmall(np.linalg.lstsq(X_t, X, rcond=None)[0])  # X_t's coding -> X's
     out = {}
     for n in names:
         M = L[:, x_terms[n]].T
-        if not treatment:
-            M = M @ _zapsmall(np.linalg.lstsq(X_t, X, rcond=None)[0])
+        if to_model is not None:
+            M = M @ to_model
         out[n] = M[np.abs(M).sum(axis=1) > 1e-8]
     return out
 
