@@ -7,7 +7,9 @@
 # F, p). The Satterthwaite den df of a multi-df F depends on the hypothesis matrix's basis, not only
 # on its row space, so the Python test compares the matrices themselves. One model uses sum-to-zero
 # contrasts for group (lmerTest then maps its treatment-coded matrices to that coding), one has a
-# single term (lmerTest then uses the Type I matrices for Type III as well).
+# single term (lmerTest then uses the Type I matrices for Type III as well); a three-way interaction and
+# interactions with a numeric variable test SAS's containment (same numeric variables); one has KNEE as
+# the reference level (group_knee, a copy of group).
 here <- local({
   a <- commandArgs(trailingOnly = FALSE)
   dirname(normalizePath(sub("^--file=", "", a[grep("^--file=", a)])))
@@ -19,6 +21,7 @@ d$participant_id <- factor(d$participant_id)
 d$group <- factor(d$group)   # levels HIP, HOME, KNEE (alphabetical, as patsy sorts them)
 d$visit <- factor(d$visit)   # V0, V2, V4, V8
 d$side <- factor(d$side)
+d$group_knee <- relevel(d$group, ref = "KNEE")  # hipkit: C(group_knee, Treatment('KNEE')) on a copy of group
 
 matrix_rows <- function(L) lapply(seq_len(nrow(L)), function(i) I(unname(L[i, ])))
 contrast_list <- function(Ls) lapply(names(Ls), function(term) {
@@ -61,7 +64,13 @@ models <- list(
                      contrasts = list(group = "contr.sum")),
   one_term = record("one_term", "pain_vas ~ visit + (1 | participant_id)"),
   numeric_only = record("numeric_only", "pain_vas ~ week + age_years + (1 | participant_id)"),
-  visit_group_ml = record("visit_group_ml", "pain_vas ~ visit * group + (1 | participant_id)", REML = FALSE)
+  visit_group_ml = record("visit_group_ml", "pain_vas ~ visit * group + (1 | participant_id)", REML = FALSE),
+  three_way = record("three_way", "pain_vas ~ group * side * week + (1 | participant_id)"),
+  week_slopes_by_group = record("week_slopes_by_group", "pain_vas ~ week + week:group + side + (1 | participant_id)"),
+  visit_within_group = record("visit_within_group", "pain_vas ~ visit + visit:group + (1 | participant_id)"),
+  numeric_interaction = record("numeric_interaction", "pain_vas ~ week * age_years + group + (1 | participant_id)"),
+  relevelled = record("relevelled", "pain_vas ~ visit * group_knee + (1 + week | participant_id)",
+                      hipkit_formula = "pain_vas ~ visit * C(group_knee, Treatment('KNEE')) + (1 + week | participant_id)")
 )
 
 write_expected(list(

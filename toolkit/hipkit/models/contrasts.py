@@ -114,13 +114,21 @@ def _contained_in(design) -> dict[str, list[str]]:
     """For each fixed term, the terms that contain it (SAS containment, as lmerTest's ``containment``).
 
     F1 is contained in F2 when every variable of F1 is in F2, F2 has more variables, and both involve
-    the same numeric variables.
+    the same numeric variables. As in lmerTest, a term's variables are those R's ``terms()`` marks 1 in
+    its ``factors`` attribute (coded by contrasts): R marks a variable 2 when the term without it is
+    not within an earlier term (``week`` in ``week + week:group``), and such a variable is left out.
+    The design's terms are in R's order, which that rule depends on.
     """
     info = design.x_design_info
     categorical = {f for f, fi in info.factor_infos.items() if fi.type == "categorical"}
-    terms = {t.name(): t for t in info.terms if t.factors}
-    names = [n for n in _fixed_terms(design) if n in terms]
-    vars_ = {n: set(terms[n].factors) for n in names}
+    ordered = [t for t in info.terms if t.factors]
+
+    def marked_one(i: int, v) -> bool:
+        rest = set(ordered[i].factors) - {v}
+        return not rest or any(rest <= set(ordered[j].factors) for j in range(i))
+
+    vars_ = {t.name(): {v for v in t.factors if marked_one(i, v)} for i, t in enumerate(ordered)}
+    names = [n for n in _fixed_terms(design) if n in vars_]
     numeric = {n: {f for f in vars_[n] if f not in categorical} for n in names}
     return {
         a: [b for b in names if vars_[a] <= vars_[b] and vars_[b] - vars_[a] and numeric[a] == numeric[b]]
