@@ -73,3 +73,15 @@ def test_emmeans_builds_its_grid_in_the_same_order():
     assert em.set_index("group").loc["KNEE", "estimate"] == pytest.approx(
         b["(Intercept)"] + b["groupKNEE"] + at * (b["week"] + b["week:groupKNEE"]), rel=1e-10
     )
+
+
+def test_an_interaction_written_in_the_other_order_is_the_same_model_column_for_column():
+    # R orders an interaction's variables by their first appearance (visit + group + group:visit has
+    # the term visit:group, visit varying fastest); hipkit permutes patsy's columns and design
+    # information to match, so estimates line up position by position and emmeans builds its grid right.
+    a = hipkit.lmm("pain_vas ~ visit * group + (1 | participant_id)", DATA)
+    b = hipkit.lmm("pain_vas ~ visit + group + group:visit + (1 | participant_id)", DATA)
+    assert [_key(n) for n in a.design.x_names] == [_key(n) for n in b.design.x_names]
+    pd.testing.assert_series_equal(pd.Series(b.beta), pd.Series(a.beta), rtol=1e-6)
+    ea, eb = a.emmeans("group", by="visit").tidy(), b.emmeans("group", by="visit").tidy()
+    pd.testing.assert_series_equal(eb["estimate"], ea["estimate"], rtol=1e-6)

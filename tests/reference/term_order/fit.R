@@ -3,7 +3,8 @@
 #
 # R keeps the formula's order of terms and puts them by degree (main effects, then two-way, then
 # three-way interactions), where patsy groups terms by the numeric factors they involve. For formulas
-# mixing numeric and factor terms in various orders, this records lme4's names(fixef(m)) (the order of
+# mixing numeric and factor terms in various orders (and an interaction written in the other order than
+# its variables first appear: R names it visit:group, visit varying fastest), this records lme4's names(fixef(m)) (the order of
 # summary, vcov and the coefficient table) and the row order of lmerTest's anova(m). A rank-deficient
 # design (a collinear covariate, an empty cell) records lme4's message and the column it drops;
 # drop_rows is the R condition of the rows left out of the data for that model.
@@ -43,6 +44,7 @@ formulas <- c(
   "pain_vas ~ group + age_years + week:group + week + (1 | participant_id)",
   "pain_vas ~ group * side * week + (1 | participant_id)",
   "pain_vas ~ week + visit * side + age_years + (1 + week | participant_id)",
+  "pain_vas ~ visit + group + group:visit + (1 | participant_id)",
   "pain_vas ~ age_years + week:group + (1 | participant_id)",
   "pain_vas ~ 0 + group + week + (1 | participant_id)",
   "pain_vas ~ week + group + I(2 * week) + (1 | participant_id)"
