@@ -291,12 +291,26 @@ def r_order(x_df: pd.DataFrame, fixed: str):
     -------
     (DataFrame, DesignInfo)
     """
+    info = x_df.design_info
+    hit = _ORDER_CACHE.get((id(info), fixed))
+    if hit is None or hit[0] is not info:  # dmatrix_cached reuses design information: so can this
+        if len(_ORDER_CACHE) > 256:
+            _ORDER_CACHE.clear()
+        hit = _ORDER_CACHE[(id(info), fixed)] = (info, *_r_permutation(info, fixed))
+    _, index, new_info = hit
+    return (x_df, info) if index is None else (x_df.iloc[:, index], new_info)
+
+
+_ORDER_CACHE: dict = {}
+
+
+def _r_permutation(info, fixed: str):
+    """(column permutation, reordered DesignInfo) taking patsy's design to R's order; (None, None) if it is."""
     from patsy.design_info import DesignInfo, SubtermInfo
 
-    info = x_df.design_info
     order, variables = _r_term_order(fixed)
     if set(order) != set(info.terms) or len(order) != len(info.terms):
-        return x_df, info
+        return None, None
     index, codings, changed = [], collections.OrderedDict(), list(order) != list(info.terms)
     for term in order:
         start = info.term_slices[term].start
@@ -324,9 +338,9 @@ def r_order(x_df: pd.DataFrame, fixed: str):
             start += sub.num_columns
         codings[term] = subterms
     if not changed:
-        return x_df, info
+        return None, None
     columns = [info.column_names[i] for i in index]
-    return x_df.iloc[:, index], DesignInfo(columns, factor_infos=info.factor_infos, term_codings=codings)
+    return index, DesignInfo(columns, factor_infos=info.factor_infos, term_codings=codings)
 
 
 def random_design(expr: str, data: pd.DataFrame):
