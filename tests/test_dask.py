@@ -11,7 +11,7 @@ import pytest
 
 import hipkit
 from hipkit.cli import main
-from hipkit.errors import NotSupportedError
+from hipkit.errors import IdentifiabilityError, NotSupportedError
 from hipkit.models.contrasts import type1_contrasts, type3_contrasts
 from hipkit.models.engine import deviance_at, evaluate
 from hipkit.power import power_curve
@@ -159,6 +159,17 @@ def test_dask_anova_tests_the_same_hypotheses_as_in_memory(client):
         assert ta["term"].tolist() == tb["term"].tolist() == ["visit", "group", "visit:group"]
         np.testing.assert_allclose(tb["statistic"], ta["statistic"], rtol=OPTIMISER_RTOL)
         np.testing.assert_allclose(tb["den_df"], ta["den_df"], rtol=DF_RTOL)
+
+
+def test_a_rank_deficient_dask_design_names_the_column_as_in_memory(client):
+    data = _cohort(n=60).assign(week2=lambda d: 2.0 * d["week"])
+    formula = "pain ~ week + group + week2 + (1 | pid)"
+    messages = []
+    for source in (data, dd.from_pandas(data, npartitions=2)):
+        with pytest.raises(IdentifiabilityError, match="'week2' is a linear combination") as err:
+            hipkit.lmm(formula, source)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
 
 
 def test_a_dask_fit_repeats_bit_for_bit_on_the_same_partitions(client):

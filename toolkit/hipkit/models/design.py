@@ -247,7 +247,6 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
     to the end: a column whose norm, after removing its projection on the kept columns before it,
     falls below ``tol`` times its own norm. The same rule, column by column.
     """
-    kept: list[int] = []
     dropped: list[int] = []
     Q = np.zeros((X.shape[0], 0))
     for j in range(X.shape[1]):
@@ -259,25 +258,29 @@ def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
         if norm == 0.0 or rn <= tol * norm:
             dropped.append(j)
         else:
-            kept.append(j)
             Q = np.column_stack([Q, r / rn])
     return dropped
+
+
+def rank_deficiency_message(d: Design, rank: int) -> str:
+    """Why a rank-deficient fixed design is refused, naming the columns lme4 would drop."""
+    names = [d.x_names[j] for j in aliased_columns(d.X)] or ["(undetermined)"]
+    k = len(names)
+    which = ", ".join(repr(n) for n in names)
+    return (
+        f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns): {which} "
+        f"{'is a linear combination' if k == 1 else 'are linear combinations'} of the columns before "
+        f"(lme4 drops {'it' if k == 1 else 'them'}: 'fixed-effect model matrix is rank deficient so dropping "
+        f"{k} column{'' if k == 1 else 's'} / coefficient{'' if k == 1 else 's'}'); hipkit does not drop "
+        "columns: remove the collinear covariate, or the interaction with empty combinations of factor "
+        "levels, from the fixed part"
+    )
 
 
 def _check_identifiable(d: Design) -> None:
     rank = np.linalg.matrix_rank(d.X)
     if rank < d.p:
-        names = [d.x_names[j] for j in aliased_columns(d.X)] or ["(undetermined)"]
-        k = len(names)
-        which = ", ".join(repr(n) for n in names)
-        raise IdentifiabilityError(
-            f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns): {which} "
-            f"{'is a linear combination' if k == 1 else 'are linear combinations'} of the columns before "
-            f"(lme4 drops {'it' if k == 1 else 'them'}: 'fixed-effect model matrix is rank deficient so dropping "
-            f"{k} column{'' if k == 1 else 's'} / coefficient{'' if k == 1 else 's'}'); hipkit does not drop "
-            "columns: remove the collinear covariate, or the interaction with empty combinations of factor "
-            "levels, from the fixed part"
-        )
+        raise IdentifiabilityError(rank_deficiency_message(d, rank))
     if d.q > 1:
         # Each random slope needs participants with at least two distinct values of it.
         for j, name in enumerate(d.z_names):

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
-from .design import Design, _variables, random_parts
+from .design import Design, _variables, random_parts, rank_deficiency_message
 from .engine import Blocks
 from .formula import as_float, parse_formula, r_order, r_term_name, rowwise_formula
 
@@ -246,10 +246,8 @@ def _check_blocks(d: Design, b: Blocks) -> None:
     """The identifiability checks of the in-memory path, on the blocks."""
     eig = np.linalg.eigvalsh(b.XtX)
     if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
-        raise IdentifiabilityError(
-            f"the fixed-effects design is rank deficient ({', '.join(d.x_names)}); some combinations of factor "
-            "levels are empty or columns are collinear; simplify the fixed part"
-        )
+        # The distinct rows X holds have the same column dependencies as all rows.
+        raise IdentifiabilityError(rank_deficiency_message(d, int(np.linalg.matrix_rank(d.X))))
     if "(Intercept)" in d.z_names and d.q > 1:
         i0 = d.z_names.index("(Intercept)")
         for j, name in enumerate(d.z_names):
