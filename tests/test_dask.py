@@ -11,7 +11,8 @@ import pytest
 
 import hipkit
 from hipkit.cli import main
-from hipkit.errors import NotSupportedError
+from hipkit.errors import IdentifiabilityError, NotSupportedError
+from hipkit.models.contrasts import type1_contrasts, type3_contrasts
 from hipkit.models.engine import deviance_at, evaluate
 from hipkit.power import power_curve
 
@@ -131,6 +132,44 @@ def test_dask_and_in_memory_fits_agree_to_the_optimisers_precision_on_generated_
     mem = hipkit.lmm(FORMULA, data, **kw)
     _assert_same_fit(mem, hipkit.lmm(FORMULA, ddf, **kw))
     _assert_same_fit(mem, hipkit.lmm(FORMULA, data.sample(frac=1.0, random_state=seed + 1), **kw))
+
+
+def test_dask_anova_tests_the_same_hypotheses_as_in_memory(client):
+    # A Dask fit keeps only the distinct design rows (and X'X): lmerTest's Type I matrices come from
+    # X'X, the Type III ones from the distinct rows; both must be the in-memory fit's, row for row.
+    data = _cohort(n=150, seed=8)
+    data["group"] = np.where(data["pid"].str[-1].isin(list("0123")), "HOME", data["group"])  # three groups
+    data["visit"] = "V" + data["week"].astype(int).astype(str)
+    formula = "pain ~ visit * group + (1 | pid)"
+    mem, dsk = hipkit.lmm(formula, data), hipkit.lmm(formula, dd.from_pandas(data, npartitions=3))
+    assert dsk.design.x_names == mem.design.x_names
+    pairs = [
+        (type1_contrasts(mem.design), type1_contrasts(dsk.design, dsk.blocks.XtX)),
+        (
+            type3_contrasts(mem.design, mem.data.loc[mem.design.rows_used]),
+            type3_contrasts(dsk.design, dsk.data.loc[dsk.design.rows_used]),
+        ),
+    ]
+    for a, b in pairs:
+        assert list(a) == list(b)
+        for term in a:
+            np.testing.assert_allclose(b[term], a[term], rtol=0, atol=1e-9, err_msg=term)
+    for kind in (1, 3):
+        ta, tb = mem.anova(type=kind), dsk.anova(type=kind)
+        assert ta["term"].tolist() == tb["term"].tolist() == ["visit", "group", "visit:group"]
+        np.testing.assert_allclose(tb["statistic"], ta["statistic"], rtol=OPTIMISER_RTOL)
+        np.testing.assert_allclose(tb["den_df"], ta["den_df"], rtol=DF_RTOL)
+
+
+def test_a_rank_deficient_dask_design_names_the_column_as_in_memory(client):
+    data = _cohort(n=60).assign(week2=lambda d: 2.0 * d["week"])
+    formula = "pain ~ week + group + week2 + (1 | pid)"
+    messages = []
+    for source in (data, dd.from_pandas(data, npartitions=2)):
+        with pytest.raises(IdentifiabilityError, match="'week2' is a linear combination") as err:
+            hipkit.lmm(formula, source)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
 
 
 def test_a_dask_fit_repeats_bit_for_bit_on_the_same_partitions(client):

@@ -99,40 +99,21 @@ KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
         "d070_m2_ml",
         "d074_m2_ml",
     ],
-    # Satterthwaite den df of multi-df Type III terms (visit, group with >2 levels, their interactions).
-    "type3_den_df": [
-        "d001_m3_reml",
-        "d005_m3_ml",
-        "d007_m2_reml",
-        "d012_m3_ml",
-        "d019_m2_reml",
-        "d023_m3_reml",
-        "d027_m3_reml",
-        "d030_m2_ml",
-        "d032_m3_ml",
-        "d033_m1_reml",
-        "d038_m2_ml",
-        "d042_m3_reml",
-        "d044_m1_reml",
-        "d044_m2_ml",
-        "d044_m4_ml",
-        "d046_m3_ml",
-        "d051_m4_reml",
-        "d056_m2_reml",
-        "d062_m3_reml",
-        "d066_m2_reml",
-        "d067_m1_reml",
-        "d067_m2_reml",
-        "d070_m1_ml",
-        "d071_m2_reml",
-        "d073_m3_reml",
-        "d074_m4_reml",
-    ],
-    # Fixed, so no longer listed: "emmeans_two_valued_covariate" (d006_m1_ml, d006_m2_reml, d011_m1_reml,
+    # Fixed, so no longer listed: "type3_den_df" (26 models: lmerTest's Type III hypothesis matrices, see
+    # hipkit.models.contrasts), "emmeans_two_valued_covariate" (d006_m1_ml, d006_m2_reml, d011_m1_reml,
     # d011_m2_ml, d045_m1_reml, d045_m2_ml, d045_m3_reml: emmeans' cov.keep rule, hipkit's cov_keep=2) and
     # "p_value_only" (d063_m2_ml: week's df 50.4312 against lmerTest's 50.4179 moved p 1.3849e-11 against
     # 1.3879e-11; the cause was the Hessian step for theta's off-diagonal 3.0e-4, see
     # hipkit.models.inference.step_scale; now df 50.41783, p within 1e-5 relative).
+    # The optimiser stops with theta 4e-6 relative short of lme4's (criterion equal to 1e-13): an off-diagonal
+    # element of vcov and of the Kenward-Roger vcov then differ by 7e-4 and 2e-4 relative. Hidden until the
+    # Type III den df were fixed (it failed then in three categories, not the one listed).
+    "other": [
+        "d042_m3_reml",
+    ],
+    "kenward_roger": [
+        "d042_m3_reml",
+    ],
 }
 KNOWN_FAILURES: dict[str, set[str]] = {}
 for _cat, _models in KNOWN_FAILURES_BY_CATEGORY.items():

@@ -15,6 +15,7 @@ from .formula import (
     as_float,
     dmatrix_cached,
     parse_formula,
+    r_order,
     r_term_name,
     random_design,
     rowwise_formula,
@@ -198,7 +199,7 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
         raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
     if y_df.shape[1] != 1:
         raise ModelSpecError(f"response {parsed.response!r} must be numeric (got a categorical column)")
-    x_info = x_df.design_info
+    x_df, x_info = r_order(x_df, parsed.fixed)  # R's term order (lme4's fixef order), patsy's names
     x_names = [r_term_name(c) for c in x_df.columns]
     x_terms = {name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()}
     z_parts, z_names, term_blocks, pattern = random_parts(parsed, design_frame)
@@ -239,13 +240,47 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     return design
 
 
+def aliased_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
+    """Columns of ``X`` that are linear combinations of the columns before them (those lme4 drops).
+
+    lme4 (``chkRank.drop.cols``) drops the columns that R's pivoted QR (LINPACK, ``tol = 1e-7``) moves
+    to the end: a column whose norm, after removing its projection on the kept columns before it,
+    falls below ``tol`` times its own norm. The same rule, column by column.
+    """
+    dropped: list[int] = []
+    Q = np.zeros((X.shape[0], 0))
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        norm = float(np.linalg.norm(x))
+        r = x - Q @ (Q.T @ x)
+        r = r - Q @ (Q.T @ r)  # second pass for accuracy
+        rn = float(np.linalg.norm(r))
+        if norm == 0.0 or rn <= tol * norm:
+            dropped.append(j)
+        else:
+            Q = np.column_stack([Q, r / rn])
+    return dropped
+
+
+def rank_deficiency_message(d: Design, rank: int) -> str:
+    """Why a rank-deficient fixed design is refused, naming the columns lme4 would drop."""
+    names = [d.x_names[j] for j in aliased_columns(d.X)] or ["(undetermined)"]
+    k = len(names)
+    which = ", ".join(repr(n) for n in names)
+    return (
+        f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns): {which} "
+        f"{'is a linear combination' if k == 1 else 'are linear combinations'} of the columns before "
+        f"(lme4 drops {'it' if k == 1 else 'them'}: 'fixed-effect model matrix is rank deficient so dropping "
+        f"{k} column{'' if k == 1 else 's'} / coefficient{'' if k == 1 else 's'}'); hipkit does not drop "
+        "columns: remove the collinear covariate, or the interaction with empty combinations of factor "
+        "levels, from the fixed part"
+    )
+
+
 def _check_identifiable(d: Design) -> None:
     rank = np.linalg.matrix_rank(d.X)
     if rank < d.p:
-        raise IdentifiabilityError(
-            f"the fixed-effects design is rank deficient (rank {rank} < {d.p} columns: {', '.join(d.x_names)}); "
-            "some combinations of factor levels are empty or columns are collinear; simplify the fixed part"
-        )
+        raise IdentifiabilityError(rank_deficiency_message(d, rank))
     if d.q > 1:
         # Each random slope needs participants with at least two distinct values of it.
         for j, name in enumerate(d.z_names):

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import IdentifiabilityError, ModelSpecError
-from .design import Design, _variables, random_parts
+from .design import Design, _variables, random_parts, rank_deficiency_message
 from .engine import Blocks
-from .formula import as_float, parse_formula, r_term_name, rowwise_formula
+from .formula import as_float, parse_formula, r_order, r_term_name, rowwise_formula
 
 __all__ = ["is_dask_collection", "dask_design_blocks"]
 
@@ -175,6 +175,7 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
         x_df = patsy.dmatrix(parsed.fixed, distinct, NA_action="raise", return_type="dataframe")
     except patsy.PatsyError as exc:
         raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
+    x_df, x_info = r_order(x_df, parsed.fixed)  # R's term order, as the in-memory path
     z_parts, z_names, term_blocks, pattern = random_parts(parsed, distinct)
     X_u = as_float(x_df)
     Z_u = as_float(pd.concat(z_parts, axis=1))
@@ -231,10 +232,10 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
         z_names=z_names,
         pattern=pattern,
         term_blocks=term_blocks,
-        x_design_info=x_df.design_info,
+        x_design_info=x_info,
         rows_used=distinct.index,
         n_dropped=int(tot["n_dropped"]),
-        x_terms={name: list(range(sl.start, sl.stop)) for name, sl in x_df.design_info.term_name_slices.items()},
+        x_terms={name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()},
         n_obs=int(tot["n"]),
     )
     _check_blocks(design, blocks)
@@ -245,10 +246,8 @@ def _check_blocks(d: Design, b: Blocks) -> None:
     """The identifiability checks of the in-memory path, on the blocks."""
     eig = np.linalg.eigvalsh(b.XtX)
     if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
-        raise IdentifiabilityError(
-            f"the fixed-effects design is rank deficient ({', '.join(d.x_names)}); some combinations of factor "
-            "levels are empty or columns are collinear; simplify the fixed part"
-        )
+        # The distinct rows X holds have the same column dependencies as all rows.
+        raise IdentifiabilityError(rank_deficiency_message(d, int(np.linalg.matrix_rank(d.X))))
     if "(Intercept)" in d.z_names and d.q > 1:
         i0 = d.z_names.index("(Intercept)")
         for j, name in enumerate(d.z_names):

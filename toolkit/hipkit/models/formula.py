@@ -10,6 +10,9 @@ factor (nested or crossed designs) raises :class:`~hipkit.errors.NotSupportedErr
 
 from __future__ import annotations
 
+import collections
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -18,7 +21,7 @@ import pandas as pd
 
 from ..errors import ModelSpecError, NotSupportedError
 
-__all__ = ["RandomTerm", "ParsedFormula", "parse_formula", "r_term_name"]
+__all__ = ["RandomTerm", "ParsedFormula", "parse_formula", "r_term_name", "r_order"]
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,96 @@ def dmatrix_cached(formula: str, data: pd.DataFrame):
         _INFO_CACHE[key] = out.design_info
         return out
     return patsy.build_design_matrices([info], data, NA_action="raise", return_type="dataframe")[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _r_term_order(fixed: str) -> tuple[tuple, dict]:
+    """R's order of a fixed formula's terms, and of its variables.
+
+    Terms: the formula's order, stably sorted by degree. Variables: by first appearance in the
+    formula, which is the order R writes them in an interaction (``visit + group + group:visit``
+    has the term ``visit:group``, its columns with visit varying fastest).
+    """
+    import patsy
+
+    written = patsy.ModelDesc.from_formula(fixed).rhs_termlist
+    variables: dict = {}
+    for term in written:
+        for factor in term.factors:
+            variables.setdefault(factor, len(variables))
+    return tuple(sorted(written, key=lambda t: len(t.factors))), variables
+
+
+def _combinations(sizes: list[int]) -> list[tuple[int, ...]]:
+    """Column index combinations of an interaction, the left-most factor varying fastest (R and patsy)."""
+    return [c[::-1] for c in itertools.product(*[range(n) for n in reversed(sizes)])]
+
+
+def r_order(x_df: pd.DataFrame, fixed: str):
+    """A patsy fixed-effects design with its terms and columns in R's order, and the matching design information.
+
+    patsy groups the terms by the numeric factors they involve (``week * group`` gives Intercept,
+    group, week, week:group); R's ``terms()`` keeps the formula's order and puts interactions after
+    main effects by degree (``(Intercept)``, week, group, week:group), which is lme4's ``fixef``
+    order. Within an interaction R orders the variables by their first appearance in the formula
+    (the first varying fastest), patsy as the term is written. The columns keep patsy's names; the
+    returned ``DesignInfo`` builds new data in the new order, so ``patsy.build_design_matrices`` on
+    it gives columns that match the coefficients.
+
+    Returns
+    -------
+    (DataFrame, DesignInfo)
+    """
+    info = x_df.design_info
+    hit = _ORDER_CACHE.get((id(info), fixed))
+    if hit is None or hit[0] is not info:  # dmatrix_cached reuses design information: so can this
+        if len(_ORDER_CACHE) > 256:
+            _ORDER_CACHE.clear()
+        hit = _ORDER_CACHE[(id(info), fixed)] = (info, *_r_permutation(info, fixed))
+    _, index, new_info = hit
+    return (x_df, info) if index is None else (x_df.iloc[:, index], new_info)
+
+
+_ORDER_CACHE: dict = {}
+
+
+def _r_permutation(info, fixed: str):
+    """(column permutation, reordered DesignInfo) taking patsy's design to R's order; (None, None) if it is."""
+    from patsy.design_info import DesignInfo, SubtermInfo
+
+    order, variables = _r_term_order(fixed)
+    if set(order) != set(info.terms) or len(order) != len(info.terms):
+        return None, None
+    index, codings, changed = [], collections.OrderedDict(), list(order) != list(info.terms)
+    for term in order:
+        start = info.term_slices[term].start
+        subterms = []
+        for sub in info.term_codings[term]:
+            factors = sorted(sub.factors, key=lambda f: variables.get(f, len(variables)))
+            if factors == list(sub.factors):
+                index += range(start, start + sub.num_columns)
+                subterms.append(sub)
+            else:
+                changed = True
+
+                def n_cols(f, sub=sub):
+                    cm = sub.contrast_matrices.get(f)
+                    return cm.matrix.shape[1] if cm is not None else info.factor_infos[f].num_columns
+
+                old = {c: k for k, c in enumerate(_combinations([n_cols(f) for f in sub.factors]))}
+                pos = [sub.factors.index(f) for f in factors]
+                for combo in _combinations([n_cols(f) for f in factors]):
+                    as_old = [0] * len(combo)
+                    for k, p in enumerate(pos):
+                        as_old[p] = combo[k]
+                    index.append(start + old[tuple(as_old)])
+                subterms.append(SubtermInfo(factors, sub.contrast_matrices, sub.num_columns))
+            start += sub.num_columns
+        codings[term] = subterms
+    if not changed:
+        return None, None
+    columns = [info.column_names[i] for i in index]
+    return index, DesignInfo(columns, factor_infos=info.factor_infos, term_codings=codings)
 
 
 def random_design(expr: str, data: pd.DataFrame):

@@ -227,7 +227,9 @@ def kr_ddf(L: np.ndarray, Phi: np.ndarray, P: np.ndarray, W: np.ndarray) -> tupl
             V0 = 0.0
         x = 1.0 - A2 / q
         ratio = 1.0 if abs(x) < 1e-14 and abs(V1) < 1e-14 else x / V1  # pbkrtest's .divZero
-        rho = ratio * ratio * V0 / (q * V2)
+        # V2 is exactly 0 for a 1-df between-participant test in a balanced design: R's division gives
+        # rho = Inf and so ddf = 4 + 0 (the exact df); numpy's does too, Python's float division raises.
+        rho = np.float64(ratio * ratio * V0) / np.float64(q * V2)
         ddf = 4.0 + (q + 2.0) / (q * rho - 1.0)
         scale = 1.0 if abs(ddf - 2.0) < 0.01 else ddf * (1.0 - A2 / q) / (ddf - 2.0)
     return float(ddf), float(scale), q

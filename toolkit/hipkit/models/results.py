@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .contrasts import type3_contrasts
+from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design
 from .engine import Blocks, Evaluation
 from .inference import Satterthwaite, normalise_ddf
@@ -307,11 +307,14 @@ class LmmResult:
         return out
 
     def anova(self, type: int = 3, ddf: str = "satterthwaite") -> pd.DataFrame:  # noqa: A002 - the statistical name
-        """F tests of each fixed term (Type III), as lmerTest's ``anova(m, ddf = ...)``.
+        """F tests of each fixed term, as lmerTest's ``anova(m, type = ..., ddf = ...)``.
 
         Parameters
         ----------
-        type : int, default 3
+        type : {3, 1}, default 3
+            Type III (each term adjusted for all others, lmerTest's containment-based hypotheses)
+            or Type I (sequential, in the formula's order). The hypothesis matrices are lmerTest's,
+            row for row (:mod:`hipkit.models.contrasts`), so multi-df den df agree too.
         ddf : {"satterthwaite", "kenward-roger"}
             Kenward-Roger gives KR's scaled F on its denominator df; ``sum_sq`` and ``mean_sq``
             are then those of the unscaled Wald statistic (as lmerTest reports them).
@@ -319,19 +322,20 @@ class LmmResult:
         Returns
         -------
         DataFrame
-            term, sum_sq, mean_sq, num_df, den_df, statistic (F), p_value.
+            term, sum_sq, mean_sq, num_df, den_df, statistic (F), p_value; terms in R's order.
         """
-        if type != 3:
+        if type not in (1, 3):
             from ..errors import NotSupportedError
 
-            raise NotSupportedError(
-                "only Type III tests are implemented; for sequential tests compare nested models with hipkit.lrt"
-            )
-        frame = self.data.loc[self.design.rows_used]
+            raise NotSupportedError(f"anova type must be 1 (sequential) or 3, got {type!r}; type 2 is not implemented")
+        if type == 1:
+            contrasts = type1_contrasts(self.design, self.blocks.XtX)
+        else:
+            contrasts = type3_contrasts(self.design, self.data.loc[self.design.rows_used], self.blocks.XtX)
         rows = []
         s2 = self.sigma**2
         kr = normalise_ddf(ddf) == "kenward-roger"
-        for term, L in type3_contrasts(self.design, frame).items():
+        for term, L in contrasts.items():
             if kr:
                 d = self.kenward_roger.f_test_details(L, self.beta)
                 F, q, den, p, F_ms = d["statistic"], d["num_df"], d["den_df"], d["p_value"], d["statistic_unscaled"]
