@@ -37,8 +37,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf as _potrf
-from scipy.linalg.lapack import dtrtrs as _trtrs
 
 __all__ = [
     "Blocks",
@@ -377,11 +375,11 @@ def evaluate(theta: np.ndarray, blocks: Blocks, pattern: list[tuple[int, int]]) 
 
 
 def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
-    """T = [[M_sub, rhs_sub], [rhs_sub', |c_u|^2]] and log|L|^2 from the pattern sums (cost independent of n)."""
+    """M_sub, rhs_sub, |c_u|^2 and log|L|^2 from the pattern sums (cost independent of n)."""
     q = lam.shape[0]
     Z = ps.ZtZ
     if q == 1:  # closed forms: no LAPACK call overhead for the common small cases
-        l2 = lam[0, 0] * lam[0, 0]
+        l2 = float(lam[0, 0]) ** 2
         A = l2 * Z[:, 0, 0] + 1.0
         logdet = float(ps.count @ np.log(A))
         K = l2 / A
@@ -410,7 +408,7 @@ def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
         Ci_lt = np.linalg.solve(C, np.broadcast_to(lam.T, A.shape))  # C^-1 Lambda'
         K = np.swapaxes(Ci_lt, 1, 2) @ Ci_lt  # Lambda A^-1 Lambda'
     T = (K.reshape(-1) @ ps.S_flat).reshape(p + 1, p + 1)  # sum_k sum_ab K_k[a,b] S_k[a,:,b,:]
-    return T, logdet
+    return T[:p, :p], T[:p, p], float(T[p, p]), logdet
 
 
 @dataclass
@@ -434,9 +432,8 @@ def core(theta: np.ndarray, blocks: Blocks, pattern) -> Core:
     ps = pattern_sums(blocks)
     with np.errstate(invalid="raise", divide="raise"):
         if ps is not None:
-            T, logdet_L = _pattern_terms(lam, ps, blocks.p)
-            return _finish_bordered(blocks, T, logdet_L)
-        if q <= 2:
+            M_sub, rhs_sub, cucu, logdet_L = _pattern_terms(lam, ps, blocks.p)
+        elif q <= 2:
             M_sub, rhs_sub, cucu, logdet_L = (_deviance_q1 if q == 1 else _deviance_q2)(lam, blocks)
         else:
             _, _, cu, M_sub, rhs_sub, logdet_L = _per_participant(lam, blocks)
@@ -446,43 +443,10 @@ def core(theta: np.ndarray, blocks: Blocks, pattern) -> Core:
 
 def _finish(blocks: Blocks, M_sub: np.ndarray, rhs_sub: np.ndarray, cucu: float, logdet_L: float) -> Core:
     """R_X, c_beta and r^2 from the sums over participants (lme4's eqs. for the fixed effects)."""
-    p = blocks.p
-    T = np.empty((p + 1, p + 1))
-    T[:p, :p] = M_sub
-    T[:p, p] = T[p, :p] = rhs_sub
-    T[p, p] = cucu
-    return _finish_bordered(blocks, T, logdet_L)
-
-
-def _finish_bordered(blocks: Blocks, T: np.ndarray, logdet_L: float) -> Core:
-    """:func:`_finish` from T = [[M_sub, rhs_sub], [rhs_sub', |c_u|^2]] (the pattern path's product).
-
-    One Cholesky factorisation of the bordered matrix [[X'X, X'y], [y'X, y'y]] - T gives all three:
-    its leading block is R_X' (lower), its last row c_beta' and its last diagonal element r (the
-    penalised residual norm). LAPACK's potrf is called directly: numpy's wrappers cost more than the
-    (p + 1) x (p + 1) work, and the deviance is evaluated hundreds of times per fit and thousands of
-    times per power curve.
-    """
-    p = blocks.p
-    aug = blocks.__dict__.get("_aug")
-    if aug is None:
-        aug = np.empty((p + 1, p + 1))
-        aug[:p, :p] = blocks.XtX
-        aug[:p, p] = aug[p, :p] = blocks.Xty
-        aug[p, p] = blocks.yty
-        blocks.__dict__["_aug"] = aug
-    A = aug - T
-    F, info = _potrf(A, lower=1, clean=1)
-    if info == 0:
-        LX, cbeta = F[:p, :p], F[p, :p]
-        pwrss = max(float(F[p, p]) ** 2, 1e-300)
-    elif info == p + 1:  # an exact fit: r^2 is zero to rounding (R_X itself is fine)
-        LX = F[:p, :p]
-        cbeta, _ = _trtrs(LX, A[:p, p], lower=1)
-        pwrss = max(float(A[p, p] - cbeta @ cbeta), 1e-300)
-    else:
-        raise np.linalg.LinAlgError("R_X'R_X is not positive definite")
-    return Core(LX, cbeta, pwrss, logdet_L, 2.0 * float(np.log(LX.diagonal()).sum()))
+    LX = np.linalg.cholesky(blocks.XtX - M_sub)
+    cbeta = np.linalg.solve(LX, blocks.Xty - rhs_sub)
+    pwrss = max(blocks.yty - cucu - float(cbeta @ cbeta), 1e-300)
+    return Core(LX, cbeta, pwrss, logdet_L, 2.0 * float(np.log(np.diag(LX)).sum()))
 
 
 def deviance_at(theta: np.ndarray, blocks: Blocks, pattern, reml: bool) -> float:
