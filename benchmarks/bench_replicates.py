@@ -77,22 +77,17 @@ def _timed(fn, seeds):
 
 
 def _responses(cell, seeds):
-    """Each replicate's model response and observed rows, as the new path builds them."""
+    """Each replicate's model response (all rows) and observed rows, as the new path builds them."""
     from hipkit.power import _Replicator
-    from hipkit.simulate import draw_groups
 
     rep = _Replicator(cell)
-    _, order, _ = rep._prepare()
     ys, masks = [], []
     for s in seeds:
-        draws = draw_groups(cell.design, np.random.default_rng(s))
-        masses = np.concatenate([g.mass for g in draws])
-        from hipkit.power import _outcome_arrays
-
-        y = np.stack(_outcome_arrays(cell, draws, masses))[:, order].T.ravel()
-        last = np.concatenate([g.last for g in draws])[order]
-        masks.append((np.arange(len(cell.design.weeks))[None, :] <= last[:, None]).ravel())
-        ys.append(y)
+        y, present = rep.response(s)
+        full = np.zeros(len(present))  # unobserved rows: never read (R subsets by the mask)
+        full[present] = y
+        ys.append(full)
+        masks.append(present)
     return rep, np.column_stack(ys), np.column_stack(masks)
 
 

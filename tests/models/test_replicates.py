@@ -13,6 +13,9 @@ All data SIMULATED.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,3 +247,46 @@ def test_bootstrap_counts_refits_that_did_not_converge(monkeypatch):
     assert boot.n_not_converged == 3 and boot.n_failed == 0
     assert boot.replicates.notna().all().all()  # kept, and counted
     assert "3 not converged" in boot.summary()
+
+
+# -- against lmerTest: tests/reference/power_replicates (fit.R, replicates.json) --------------------
+
+REPLICATES = Path(__file__).resolve().parents[1] / "reference" / "power_replicates"
+
+
+def _reference_cells():
+    ref = json.loads((REPLICATES / "replicates.json").read_text())
+    data = pd.read_csv(REPLICATES / "data.csv", dtype={"rep_seed": str})
+    cells = {}
+    for r in ref["replicates"]:
+        cells.setdefault(r["cell"], []).append(r)
+    return cells, data
+
+
+@pytest.mark.parametrize(
+    ("design", "n", "visits"), [("ferber2011", 8, 3), ("ferber2015", 8, 7), ("clinic_multisite", 6, 4)]
+)
+def test_power_replicates_match_lmertest_fits_of_the_same_responses(design, n, visits):
+    cells, data = _reference_cells()
+    cell = _make_cell(DESIGNS[design](), "interaction", n, visits, None)
+    rep = _Replicator(cell)
+    prepared, _, L = rep._prepare()
+    for r in cells[design]:
+        seed = int(r["rep_seed"])
+        assert seed == _rep_seed(5, cell, r["replicate"])
+        y, present = rep.response(seed)
+        rows = data[(data["cell"] == design) & (data["replicate"] == r["replicate"])]
+        # the committed responses are the refit path's, value for value
+        np.testing.assert_array_equal(rows["hip_abd_strength_n"].to_numpy(), y)
+        fit = prepared.refit(y, rows=present)
+        assert fit.design.x_names[int(np.flatnonzero(L[0])[0])] == r["term"]
+        est, se, df, t, p = (float(v[0]) for v in fit.satterthwaite.t_test(L, fit.beta))
+        # hipkit's criterion is never worse than lme4's (tight settings) by more than 1e-6
+        assert fit.deviance <= r["reml_criterion"] + 1e-6
+        # reference tolerances (tests/reference/README.md): estimates and SEs 1e-4, df and p 1e-3
+        assert est == pytest.approx(r["estimate"], rel=1e-4, abs=1e-6)
+        assert se == pytest.approx(r["std_error"], rel=1e-4, abs=1e-6)
+        assert fit.sigma == pytest.approx(r["sigma"], rel=1e-4)
+        assert df == pytest.approx(r["df"], rel=1e-3)
+        assert p == pytest.approx(r["p_value"], rel=1e-3)
+        assert (p < 0.05) == (r["p_value"] < 0.05)

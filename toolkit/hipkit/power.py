@@ -258,22 +258,31 @@ class _Replicator:
         self._prepared = (PreparedDesign(design, reml=True), order, L)
         return self._prepared
 
+    def response(self, rep_seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The model's response on the observed rows and which template rows are observed, for one replicate.
+
+        The rows of the analysed table of :func:`_one_replicate` (participant by participant, visits in
+        order, visits after a dropout missing), with the same values bit for bit.
+        """
+        _, order, _ = self._prepared or self._prepare()
+        d = self.cell.design
+        draws = draw_groups(d, np.random.default_rng(rep_seed))
+        masses = np.concatenate([g.mass for g in draws])
+        y = np.stack(_outcome_arrays(self.cell, draws, masses))[:, order].T.ravel()
+        last = np.concatenate([g.last for g in draws])[order]
+        present = (np.arange(len(d.weeks))[None, :] <= last[:, None]).ravel()
+        return y[present], present
+
     def __call__(self, rep_seed: int) -> tuple[float, float, bool]:
         """(p value, estimate, converged) of one replicate (as :func:`_one_replicate`)."""
         if not self.fast:
             return _one_replicate(self.cell, rep_seed)
-        prepared, order, L = self._prepared or self._prepare()
-        d = self.cell.design
-        draws = draw_groups(d, np.random.default_rng(rep_seed))
-        masses = np.concatenate([g.mass for g in draws])
-        per_visit = _outcome_arrays(self.cell, draws, masses)
-        y = np.stack(per_visit)[:, order].T.ravel()  # participant by participant, visits in order
-        last = np.concatenate([g.last for g in draws])[order]
-        present = (np.arange(len(d.weeks))[None, :] <= last[:, None]).ravel()
+        prepared, _, L = self._prepared or self._prepare()
+        y, present = self.response(rep_seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = prepared.refit(y[present], rows=present)
+                fit = prepared.refit(y, rows=present)
                 if L.shape[0] == 1:
                     est, _, _, _, p = fit.satterthwaite.t_test(L, fit.beta)
                     return float(p[0]), float(est[0]), bool(fit.converged)
