@@ -149,13 +149,20 @@ def test_refit_rejects_a_response_that_does_not_fit_the_rows():
         prepared.refit(y)
 
 
-CELLS = [("ferber2011", 10, 4), ("ferber2015", 8, 7), ("clinic_multisite", 8, 4)]
+CELLS = [
+    ("ferber2011", 10, 4, None),
+    ("ferber2015", 8, 7, None),
+    ("clinic_multisite", 8, 4, None),
+    ("ferber2011", 10, 3, "pain_vas"),
+    ("ferber2015", 8, 4, "akps"),
+    ("clinic_multisite", 8, 4, "hip_abd_strength_nkg"),
+]
 
 
-@pytest.mark.parametrize(("design", "n", "visits"), CELLS)
-def test_array_replicate_fits_the_same_rows_and_response_as_the_table(design, n, visits):
+@pytest.mark.parametrize(("design", "n", "visits", "outcome"), CELLS)
+def test_array_replicate_fits_the_same_rows_and_response_as_the_table(design, n, visits, outcome):
     # ferber2015 and clinic_multisite drop out; clinic_multisite measures both sides (averaged).
-    cell = _make_cell(DESIGNS[design](), "interaction", n, visits, None)
+    cell = _make_cell(DESIGNS[design](), "interaction", n, visits, outcome)
     fast = _Replicator(cell, refit=True)
     assert fast.fast
     for rep in range(6):

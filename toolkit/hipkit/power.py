@@ -223,8 +223,8 @@ class _Replicator:
     def __init__(self, cell: _Cell, refit: bool = True):
         self.cell = cell
         self.fast = bool(refit) and cell.effect == "interaction" and len(cell.design.groups) >= 2
-        if self.fast and _outcome_arrays(cell, draw_groups(cell.design, np.random.default_rng(0)), 1.0) is None:
-            self.fast = False
+        if cell.outcome not in (*_PER_SIDE, "pain_vas", cell.design.function_measure):
+            self.fast = False  # an outcome _outcome_arrays does not produce
         self._prepared = None
 
     def __getstate__(self):
