@@ -133,6 +133,23 @@ def test_refit_of_a_row_subset_equals_lmm_on_those_rows():
     assert fast.design.n == keep.sum()
 
 
+def test_refit_of_rows_without_some_participants_equals_lmm_without_them():
+    data = random_design(4)
+    formula = FORMULAS[1]
+    fit = hipkit.lmm(formula, data, check_singular="ignore")
+    gone = data["pid"].isin(data["pid"].drop_duplicates().iloc[[0, 3, 4]])
+    keep = ~gone.to_numpy()
+    y2 = _new_response(fit, 11)
+    full = hipkit.lmm(formula, data.assign(y=y2).loc[keep], check_singular="ignore", check_convergence="ignore")
+    fast = PreparedDesign(fit.design).refit(y2[keep], rows=keep)
+    a, b = _quantities(full), _quantities(fast)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert fast.design.n_groups == full.design.n_groups == fit.design.n_groups - 3
+    pd.testing.assert_frame_equal(fast.glance(), full.glance())
+    pd.testing.assert_frame_equal(fast.ranef, full.ranef)
+
+
 def test_refit_rejects_a_response_that_does_not_fit_the_rows():
     from hipkit.errors import ModelSpecError
 

@@ -35,9 +35,12 @@ _CACHE_SIZE = 64  # row subsets whose response-free cross-products are kept (dro
 class _Fixed:
     """The response-free part of the blocks for one set of rows (computed once per row set)."""
 
-    def __init__(self, X: np.ndarray, Z: np.ndarray, group: np.ndarray, n_groups: int):
-        self.X, self.Z, self.group, self.n_groups = X, Z, group, n_groups
-        self.blocks = make_blocks(np.zeros(len(X)), X, Z, group, n_groups)
+    def __init__(self, X: np.ndarray, Z: np.ndarray, group: np.ndarray, labels: np.ndarray):
+        seen = np.unique(group)
+        if len(seen) < len(labels):  # participants without a row: recode as lmm() on those rows would
+            group, labels = np.searchsorted(seen, group), labels[seen]
+        self.X, self.Z, self.group, self.labels, self.n_groups = X, Z, group, labels, len(labels)
+        self.blocks = make_blocks(np.zeros(len(X)), X, Z, group, self.n_groups)
         self.grouping = group_patterns(self.blocks.ZtZ)
 
     def with_response(self, y: np.ndarray) -> Blocks:
@@ -104,12 +107,12 @@ class PreparedDesign:
         d = self.design
         if rows is None:
             if self._all is None:
-                self._all = _Fixed(d.X, d.Z, d.group, d.n_groups)
+                self._all = _Fixed(d.X, d.Z, d.group, d.group_labels)
             return self._all
         key = rows.tobytes()
         hit = self._subsets.get(key)
         if hit is None:
-            hit = _Fixed(d.X[rows], d.Z[rows], d.group[rows], d.n_groups)
+            hit = _Fixed(d.X[rows], d.Z[rows], d.group[rows], d.group_labels)
             self._subsets[key] = hit
             if len(self._subsets) > _CACHE_SIZE:
                 self._subsets.popitem(last=False)
@@ -164,7 +167,7 @@ class PreparedDesign:
             design = replace(d, y=y)
         else:
             used = None if d.rows_used is None else d.rows_used[rows]
-            design = replace(d, y=y, X=fixed.X, Z=fixed.Z, group=fixed.group, rows_used=used)
+            design = replace(d, y=y, X=fixed.X, Z=fixed.Z, group=fixed.group, group_labels=fixed.labels, rows_used=used)
         return fit_blocks(
             design,
             blocks,
