@@ -150,7 +150,10 @@ with dask_client() as client:
         curves.append(curve.assign(design=name))
 curve = pd.concat(curves, ignore_index=True)
 elapsed = time.perf_counter() - started
-print(f"{len(curve) * REPS} simulated studies fitted in {elapsed:.0f} s; failed fits: {int(curve['n_failed'].sum())}")
+print(
+    f"{len(curve) * REPS} simulated studies fitted in {elapsed:.0f} s; failed fits: {int(curve['n_failed'].sum())}; "
+    f"not converged: {int(curve['n_not_converged'].sum())}"
+)
 curve  # noqa: B018 - shown by the notebook
 
 # %% [markdown]

@@ -10,6 +10,13 @@ with ``rep_seed`` derived from ``(seed, effect, n_per_group, n_visits, replicate
 :class:`~numpy.random.SeedSequence`, so results do not depend on the order in which replicates
 run or on how many Dask workers run them (:func:`hipkit.parallel.run_replicates`). The same seeds
 serve every effect size of a cell (common random numbers), so a curve over effect sizes is smooth.
+
+The group x time interaction of a design with two or more groups has the same model rows in every
+replicate of a cell (only the response and, after dropouts, which visits are observed change), so
+by default the cell's design is built once (:class:`_Replicator`, :mod:`hipkit.models.refit`) and
+each replicate draws its arrays (:func:`hipkit.simulate.draw_groups`, no table) and refits them:
+the same responses, rows, blocks and optimiser as ``lmm()`` on the replicate's table, so the same
+p values and decisions. ``power_curve(..., refit=False)`` fits every table through ``lmm()``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HipkitError, InputError
-from .simulate import DESIGNS, Design, P, simulate
+from .simulate import DESIGNS, Design, P, draw_groups, simulate
 
 __all__ = ["POWER_CURVE_COLUMNS", "N_FOR_POWER_COLUMNS", "EFFECTS", "power_curve", "n_for_power"]
 
@@ -37,6 +44,7 @@ POWER_CURVE_COLUMNS = [
     "conf_high",
     "mean_estimate",
     "n_failed",
+    "n_not_converged",
 ]
 #: Columns of :func:`n_for_power`, in order.
 N_FOR_POWER_COLUMNS = ["effect", "n_visits", "n_per_group", "power", "target"]
@@ -122,46 +130,50 @@ def _rep_seed(seed: int, cell: _Cell, rep: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0])
 
 
-def _fit_within(cell: _Cell, data: pd.DataFrame) -> tuple[float, float]:
+def _fit_within(cell: _Cell, data: pd.DataFrame) -> tuple[float, float, bool]:
     from .models import within_between
 
     fit = within_between(data, outcome=cell.outcome, predictor=cell.predictor)
     row = fit.tidy().set_index("term").loc[f"{cell.predictor}_within"]
-    return float(row["p_value"]), float(row["estimate"])
+    return float(row["p_value"]), float(row["estimate"]), bool(fit.converged)
 
 
-def _fit_interaction(cell: _Cell, data: pd.DataFrame) -> tuple[float, float]:
+def _interaction_factor(cell: _Cell) -> str:
+    return "group" if len(cell.design.groups) >= 2 else "limb"
+
+
+def _interaction_formula(cell: _Cell) -> str:
+    return f"{cell.outcome} ~ visit_week * {_interaction_factor(cell)} + (1 | participant_id)"
+
+
+def _fit_interaction(cell: _Cell, data: pd.DataFrame) -> tuple[float, float, bool]:
     from .models import lmm
 
-    if len(cell.design.groups) >= 2:
-        factor = "group"
-        if cell.design.sides:  # one row per participant and visit: average the two sides
-            data = data.groupby(["participant_id", "group", "visit_week"], as_index=False, sort=True)[
-                cell.outcome
-            ].mean()
-    else:
-        factor = "limb"
-    fit = lmm(
-        f"{cell.outcome} ~ visit_week * {factor} + (1 | participant_id)",
-        data,
-        check_singular="ignore",
-        check_convergence="ignore",
-    )
+    factor = _interaction_factor(cell)
+    if factor == "group" and cell.design.sides:  # one row per participant and visit: average the two sides
+        data = data.groupby(["participant_id", "group", "visit_week"], as_index=False, sort=True)[cell.outcome].mean()
+    fit = lmm(_interaction_formula(cell), data, check_singular="ignore", check_convergence="ignore")
     tidy = fit.tidy()
     rows = tidy[tidy["term"].str.startswith(f"visit_week:{factor}")]
     if len(rows) == 1:
-        return float(rows["p_value"].iloc[0]), float(rows["estimate"].iloc[0])
+        return float(rows["p_value"].iloc[0]), float(rows["estimate"].iloc[0]), bool(fit.converged)
     table = fit.anova()  # more than two groups: the F test of the whole interaction
     p = table.loc[table["term"] == f"visit_week:{factor}", "p_value"]
-    return float(p.iloc[0]), float("nan")
+    return float(p.iloc[0]), float("nan"), bool(fit.converged)
 
 
-def _one_replicate(cell: _Cell, rep_seed: int) -> tuple[float, float]:
-    """Simulate one cohort for ``cell`` with ``rep_seed``, fit the model; return (p value, estimate).
+_FAILURES = (HipkitError, ValueError, ArithmeticError, np.linalg.LinAlgError, KeyError)
 
-    Pure (no state, no output), so replicates can run in any order or on any worker. Warnings are
-    silenced inside the replicate (warnings filters are per process, not per thread). A fit that
-    fails returns ``(nan, nan)``; :func:`power_curve` counts it as a non-detection and in ``n_failed``.
+
+def _one_replicate(cell: _Cell, rep_seed: int) -> tuple[float, float, bool]:
+    """Simulate one cohort for ``cell`` with ``rep_seed``, fit the model; return (p value, estimate, converged).
+
+    The reference path: the cohort's table through ``lmm()`` (or ``within_between``). Pure (no
+    state, no output), so replicates can run in any order or on any worker. Warnings are silenced
+    inside the replicate (warnings filters are per process, not per thread). A fit that fails
+    returns ``(nan, nan, False)``; :func:`power_curve` counts it as a non-detection and in
+    ``n_failed``. A fit whose optimiser did not converge keeps its p value and is counted in
+    ``n_not_converged``.
     """
     data = simulate(cell.design, seed=rep_seed).data
     with warnings.catch_warnings():
@@ -170,8 +182,118 @@ def _one_replicate(cell: _Cell, rep_seed: int) -> tuple[float, float]:
             if cell.effect == "within":
                 return _fit_within(cell, data)
             return _fit_interaction(cell, data)
-        except (HipkitError, ValueError, ArithmeticError, np.linalg.LinAlgError, KeyError):
-            return float("nan"), float("nan")
+        except _FAILURES:
+            return float("nan"), float("nan"), False
+
+
+def _outcome_arrays(cell: _Cell, draws, masses) -> list[np.ndarray] | None:
+    """Per visit, the outcome of every participant (generation order), as ``simulate`` rounds it.
+
+    None for an outcome the array path does not produce (the table path is used instead).
+    """
+    from .registry import load_registry
+
+    d, out = cell.design, []
+    for k in range(len(d.weeks)):
+        if cell.outcome in _PER_SIDE:
+            # simulate rounds each side's strength; the analysis averages the two sides per visit
+            s = np.concatenate([np.maximum(g.strength[k], 1).round(1) for g in draws], axis=-1)
+            if cell.outcome == "hip_abd_strength_nkg":
+                s = (s / masses).round(4)
+            out.append((s[0] + s[1]) / 2.0 if d.sides else s)
+        elif cell.outcome == "pain_vas":
+            out.append(np.concatenate([np.clip(g.pain[k], 0, 10).round(1) for g in draws]))
+        elif cell.outcome == d.function_measure:
+            lo, hi = load_registry()[d.function_measure].range
+            out.append(np.concatenate([np.clip(g.function[k], lo, hi).round(0) for g in draws]))
+        else:
+            return None
+    return out
+
+
+class _Replicator:
+    """One grid cell's replicates: the model's design built once, each replicate refitted on it.
+
+    Applies to the group x time interaction of a design with two or more groups (whose model rows
+    are the same in every replicate; a limb x time or within-person model has predictors that
+    are drawn anew, and goes through the table path, :func:`_one_replicate`). The design is built
+    lazily in each process (patsy's design information is not sent to Dask workers).
+    """
+
+    def __init__(self, cell: _Cell, refit: bool = True):
+        self.cell = cell
+        self.fast = bool(refit) and cell.effect == "interaction" and len(cell.design.groups) >= 2
+        if cell.outcome not in (*_PER_SIDE, "pain_vas", cell.design.function_measure):
+            self.fast = False  # an outcome _outcome_arrays does not produce
+        self._prepared = None
+
+    def __getstate__(self):
+        return {"cell": self.cell, "fast": self.fast, "_prepared": None}
+
+    def _prepare(self):
+        from .models.contrasts import type3_contrasts
+        from .models.design import build_design
+        from .models.refit import PreparedDesign
+
+        d = self.cell.design
+        sizes = [g.n for g in d.groups]
+        ids = np.array([f"S{i + 1:04d}" for i in range(sum(sizes))])
+        order = np.argsort(ids, kind="stable")  # simulate sorts its table by participant_id
+        n_visits = len(d.weeks)
+        template = pd.DataFrame(
+            {
+                "participant_id": np.repeat(ids[order], n_visits),
+                "group": np.repeat(np.repeat([g.name for g in d.groups], sizes)[order], n_visits),
+                "visit_week": np.tile(np.asarray(d.weeks, dtype=float), len(ids)),
+                self.cell.outcome: 0.0,
+            }
+        )
+        design = build_design(_interaction_formula(self.cell), template)
+        names = [n for n in design.x_names if n.startswith("visit_week:group")]
+        if len(names) == 1:
+            L = np.zeros((1, design.p))
+            L[0, design.x_names.index(names[0])] = 1.0
+        else:  # more than two groups: the Type III F test of the interaction, as anova()
+            L = type3_contrasts(design, template)["visit_week:group"]
+        self._prepared = (PreparedDesign(design, reml=True), order, L)
+        return self._prepared
+
+    def response(self, rep_seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """The model's response on the observed rows and which template rows are observed, for one replicate.
+
+        The rows of the analysed table of :func:`_one_replicate` (participant by participant, visits in
+        order, visits after a dropout missing), with the same values bit for bit.
+        """
+        _, order, _ = self._prepared or self._prepare()
+        d = self.cell.design
+        draws = draw_groups(d, np.random.default_rng(rep_seed))
+        masses = np.concatenate([g.mass for g in draws])
+        y = np.stack(_outcome_arrays(self.cell, draws, masses))[:, order].T.ravel()
+        last = np.concatenate([g.last for g in draws])[order]
+        present = (np.arange(len(d.weeks))[None, :] <= last[:, None]).ravel()
+        return y[present], present
+
+    def __call__(self, rep_seed: int) -> tuple[float, float, bool]:
+        """(p value, estimate, converged) of one replicate (as :func:`_one_replicate`)."""
+        if not self.fast:
+            return _one_replicate(self.cell, rep_seed)
+        prepared, _, L = self._prepared or self._prepare()
+        y, present = self.response(rep_seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = prepared.refit(y, rows=present)
+                if L.shape[0] == 1:
+                    est, _, _, _, p = fit.satterthwaite.t_test(L, fit.beta)
+                    return float(p[0]), float(est[0]), bool(fit.converged)
+                _, _, _, p = fit.satterthwaite.f_test(L, fit.beta)
+                return float(p), float("nan"), bool(fit.converged)
+            except _FAILURES:
+                return float("nan"), float("nan"), False
+
+
+def _run_replicate(replicators: tuple, k: int, rep_seed: int) -> tuple[float, float, bool]:
+    return replicators[k](rep_seed)
 
 
 def _as_tuple(x, name: str) -> tuple[int, ...]:
@@ -199,6 +321,7 @@ def power_curve(
     conf_level: float = 0.95,
     effect_size=(1.0,),
     scheduler=None,
+    refit: bool = True,
 ) -> pd.DataFrame:
     """Simulation-based power over a grid of group sizes, visit counts and effect sizes.
 
@@ -248,6 +371,12 @@ def power_curve(
         Where replicates run: None on a Dask ``LocalCluster`` started for the run (one worker
         process per core); a scheduler address or a Client to use a cluster; ``"serial"`` in this
         process (:func:`hipkit.parallel.run_replicates`). The result is the same either way.
+    refit : bool, default True
+        For the group x time interaction of a design with two or more groups, build the model's
+        design once per cell and refit each replicate's simulated response on it (no table, no
+        formula per replicate; :mod:`hipkit.models.refit`). The replicates' responses, rows and
+        fits are those of the table path, so the p values and the power are the same; False
+        fits every simulated table through :func:`hipkit.lmm` (the reference path).
 
     Returns
     -------
@@ -258,8 +387,9 @@ def power_curve(
         :func:`statsmodels.stats.proportion.proportion_confint`), ``mean_estimate`` (mean of the
         tested coefficient over replicates: cm VAS per N for ``within``; difference in weekly
         slopes, N per week, second group minus the first in alphabetical order, for
-        ``interaction``) and ``n_failed`` (replicates whose fit failed; counted as
-        non-detections).
+        ``interaction``), ``n_failed`` (replicates whose fit failed; counted as
+        non-detections) and ``n_not_converged`` (replicates whose optimiser did not report
+        convergence; their p values are used, so check this count before trusting the power).
 
     Raises
     ------
@@ -334,8 +464,11 @@ def power_curve(
     if not sizes or min(sizes) < 0:
         raise InputError(f"effect_size must be one or more non-negative multipliers (got {effect_size!r})")
     cells = [_make_cell(design, e, n, v, outcome, m) for e in effects for m in sizes for v in visits for n in ns]
-    tasks = [(cell, _rep_seed(seed, cell, rep)) for cell in cells for rep in range(reps)]
-    results = run_replicates(_one_replicate, tasks, scheduler=scheduler, progress=progress, desc="power")
+    replicators = tuple(_Replicator(cell, refit=refit) for cell in cells)
+    tasks = [(k, _rep_seed(seed, cell, rep)) for k, cell in enumerate(cells) for rep in range(reps)]
+    results = run_replicates(
+        _run_replicate, tasks, scheduler=scheduler, progress=progress, desc="power", shared=(replicators,)
+    )
     rows = []
     for k, cell in enumerate(cells):
         chunk = results[k * reps : (k + 1) * reps]
@@ -355,6 +488,7 @@ def power_curve(
                 "conf_high": float(high),
                 "mean_estimate": float(np.nanmean(est)) if np.isfinite(est).any() else float("nan"),
                 "n_failed": int(np.sum(~np.isfinite(p))),
+                "n_not_converged": int(sum(np.isfinite(r[0]) and not r[2] for r in chunk)),
             }
         )
     return pd.DataFrame(rows, columns=POWER_CURVE_COLUMNS)

@@ -40,7 +40,18 @@ import pandas as pd
 from .io.outputs import atomic_path, write_text
 from .registry import load_registry
 
-__all__ = ["P", "GroupSpec", "Design", "SimulatedCohort", "DESIGNS", "simulate", "write_dataset", "messy_export"]
+__all__ = [
+    "P",
+    "GroupSpec",
+    "Design",
+    "SimulatedCohort",
+    "DESIGNS",
+    "simulate",
+    "draw_groups",
+    "GroupDraw",
+    "write_dataset",
+    "messy_export",
+]
 
 LIT = "shared/reference/literature.md"
 
@@ -342,39 +353,47 @@ class SimulatedCohort:
         return f"hipkit.simulate.simulate({self.design.name!r}, seed={self.seed})"
 
 
-def simulate(design: str | Design, seed: int = 0, n_scale: float = 1.0) -> SimulatedCohort:
-    """Simulate a cohort from a calibrated design (see the module docstring for the process).
+@dataclass(frozen=True, eq=False)
+class GroupDraw:
+    """The random draws of one group of a simulated cohort, as arrays (no table built).
+
+    ``pain[k]``, ``function[k]`` are the unclipped, unrounded scores at visit ``k`` (length ``n``);
+    ``strength[k]`` the measured strength before rounding, shape ``(n,)``, or ``(2, n)`` (left,
+    right) for a design with sides. ``last`` is each participant's last visit index (dropout).
+    :func:`simulate` builds its table from these, so a caller that needs only arrays (the power
+    replicates) gets the same numbers bit for bit without pandas.
+    """
+
+    female: np.ndarray
+    age: np.ndarray
+    mass: np.ndarray
+    last: np.ndarray
+    affected: np.ndarray
+    pain: list
+    function: list
+    strength: list
+
+
+def draw_groups(d: Design, rng: np.random.Generator) -> list[GroupDraw]:
+    """Draw every group of design ``d`` from ``rng`` in :func:`simulate`'s order (one ``GroupDraw`` each).
 
     Parameters
     ----------
-    design : str or Design
-        ``"ferber2011"``, ``"beers2008"``, ``"ferber2015"``, ``"clinic_multisite"`` or a :class:`Design`.
-    seed : int
-        Seed of numpy's default generator: the same seed gives the same table, bit for bit.
-    n_scale : float, default 1
-        Multiply every group's size (for power analyses); 1 keeps the published sizes.
+    d : Design
+        The design, already resized.
+    rng : numpy.random.Generator
+        Consumed exactly as :func:`simulate` consumes it (the site draw, if any, comes after).
 
     Returns
     -------
-    SimulatedCohort
-        ``.data`` (canonical long table, one row per participant x visit (x side)),
-        ``.calibration()`` and ``.call()``.
+    list of GroupDraw
     """
-    d = DESIGNS[design]() if isinstance(design, str) else design
-    if n_scale != 1.0:
-        d = replace(d, groups=tuple(replace(g, n=max(2, int(round(g.n * n_scale)))) for g in d.groups))
-    rng = np.random.default_rng(seed)
-    reg = load_registry()
-    sem = reg["hip_abd_strength_n"].sem
+    sem = load_registry()["hip_abd_strength_n"].sem
     weeks = np.asarray(d.weeks, dtype=float)
     T = weeks[-1]
-    fmeasure = reg[d.function_measure]
-    parts = []
-    pid0 = 0
+    out = []
     for g in d.groups:
         n = g.n
-        ids = [f"S{pid0 + i + 1:04d}" for i in range(n)]
-        pid0 += n
         female = np.zeros(n, dtype=bool)
         female[rng.permutation(n)[: int(round(g.n_female.value * n / max(g.n, 1)))]] = True
         age = np.clip(rng.normal(d.age[0].value, d.age[1].value, n), d.age[2], d.age[3]).round(0)
@@ -400,40 +419,87 @@ def simulate(design: str | Design, seed: int = 0, n_scale: float = 1.0) -> Simul
                 drop = (rng.random(n) < d.dropout_per_visit.value) & (last >= k)
                 last[drop] = k - 1
         affected = np.where(rng.random(n) < 0.5, "left", "right")
+        pain, func, strength = [], [], []
+        for w in weeks:
+            true_s = s0 + gain_total * (w / T)
+            pain.append(p0 + time_slope * w - b_within * (true_s - s0) + d.sd_pain_resid.value * rng.standard_normal(n))
+            func.append(
+                f0 + f_slope * w + f_within * (true_s - s0) + d.sd_function_resid.value * rng.standard_normal(n)
+            )
+            if d.sides:
+                deficit = d.injured_deficit.value * max(0.0, 1 - w / d.deficit_resolves_week)
+                strength.append(
+                    np.stack(
+                        [
+                            true_s * np.where(affected == side, 1 - deficit, 1.0) + sem * rng.standard_normal(n)
+                            for side in ("left", "right")
+                        ]
+                    )
+                )
+            else:
+                strength.append(true_s + sem * rng.standard_normal(n))
+        out.append(GroupDraw(female, age, mass, last, affected, pain, func, strength))
+    return out
+
+
+def simulate(design: str | Design, seed: int = 0, n_scale: float = 1.0) -> SimulatedCohort:
+    """Simulate a cohort from a calibrated design (see the module docstring for the process).
+
+    Parameters
+    ----------
+    design : str or Design
+        ``"ferber2011"``, ``"beers2008"``, ``"ferber2015"``, ``"clinic_multisite"`` or a :class:`Design`.
+    seed : int
+        Seed of numpy's default generator: the same seed gives the same table, bit for bit.
+    n_scale : float, default 1
+        Multiply every group's size (for power analyses); 1 keeps the published sizes.
+
+    Returns
+    -------
+    SimulatedCohort
+        ``.data`` (canonical long table, one row per participant x visit (x side)),
+        ``.calibration()`` and ``.call()``.
+    """
+    d = DESIGNS[design]() if isinstance(design, str) else design
+    if n_scale != 1.0:
+        d = replace(d, groups=tuple(replace(g, n=max(2, int(round(g.n * n_scale)))) for g in d.groups))
+    rng = np.random.default_rng(seed)
+    weeks = np.asarray(d.weeks, dtype=float)
+    fmeasure = load_registry()[d.function_measure]
+    parts = []
+    pid0 = 0
+    for g, dr in zip(d.groups, draw_groups(d, rng)):
+        n = g.n
+        ids = [f"S{pid0 + i + 1:04d}" for i in range(n)]
+        pid0 += n
         rows = []
         for k, w in enumerate(weeks):
-            present = last >= k
-            true_s = s0 + gain_total * (w / T)
-            pain = p0 + time_slope * w - b_within * (true_s - s0) + d.sd_pain_resid.value * rng.standard_normal(n)
-            func = f0 + f_slope * w + f_within * (true_s - s0) + d.sd_function_resid.value * rng.standard_normal(n)
+            present = dr.last >= k
             base = {
                 "participant_id": ids,
                 "group": g.name,
-                "sex": np.where(female, "female", "male"),
-                "age_years": age,
-                "body_mass_kg": mass,
+                "sex": np.where(dr.female, "female", "male"),
+                "age_years": dr.age,
+                "body_mass_kg": dr.mass,
                 "visit_week": w,
-                "pain_vas": np.clip(pain, 0, 10).round(1),
-                d.function_measure: np.clip(func, *fmeasure.range).round(0),
+                "pain_vas": np.clip(dr.pain[k], 0, 10).round(1),
+                d.function_measure: np.clip(dr.function[k], *fmeasure.range).round(0),
             }
             if d.sides:
-                deficit = d.injured_deficit.value * max(0.0, 1 - w / d.deficit_resolves_week)
-                for side in ("left", "right"):
-                    involved = affected == side
-                    s = true_s * np.where(involved, 1 - deficit, 1.0) + sem * rng.standard_normal(n)
+                for j, side in enumerate(("left", "right")):
+                    involved = dr.affected == side
                     frame = pd.DataFrame(
                         {
                             **base,
                             "side": side,
                             "limb": np.where(involved, "involved", "uninvolved"),
-                            "affected_side": affected,
-                            "hip_abd_strength_n": np.maximum(s, 1).round(1),
+                            "affected_side": dr.affected,
+                            "hip_abd_strength_n": np.maximum(dr.strength[k][j], 1).round(1),
                         }
                     )
                     rows.append(frame[present])
             else:
-                s = true_s + sem * rng.standard_normal(n)
-                frame = pd.DataFrame({**base, "hip_abd_strength_n": np.maximum(s, 1).round(1)})
+                frame = pd.DataFrame({**base, "hip_abd_strength_n": np.maximum(dr.strength[k], 1).round(1)})
                 rows.append(frame[present])
         parts.append(pd.concat(rows, ignore_index=True))
     data = pd.concat(parts, ignore_index=True)

@@ -6,6 +6,7 @@ from .emmeans import EmmeansResult, emmeans
 from .fit import lmm
 from .formula import parse_formula
 from .predictors import add_change, add_lag, change_model, lagged_model, split_within_between, within_between
+from .refit import PreparedDesign
 from .results import GLANCE_COLUMNS, TIDY_COLUMNS, LmmResult
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "lrt",
     "bootstrap",
     "BootstrapResult",
+    "PreparedDesign",
     "emmeans",
     "EmmeansResult",
     "LmmResult",

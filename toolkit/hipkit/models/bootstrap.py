@@ -3,8 +3,9 @@
 Each replicate draws new random effects b_i ~ N(0, Sigma) and residuals e ~ N(0, sigma^2) from the
 fitted model, forms y* = X beta + Z b + e on the same design, refits, and records the statistic.
 Only the response changes, so the refit reuses the design and every cross-product that does not
-involve y. Replicate ``r`` uses the seed ``SeedSequence(seed, spawn_key=(r,))``, so the result is
-the same on any number of workers.
+involve y, and starts the optimiser at the original fit's theta (:mod:`hipkit.models.refit`).
+Replicate ``r`` uses the seed ``SeedSequence(seed, spawn_key=(r,))``, so the result is the same on
+any number of workers.
 """
 
 from __future__ import annotations
@@ -53,19 +54,21 @@ def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
 
 
 def _one_replicate(payload, rep: int):
-    """Simulate a response from the fitted model, refit it, and return the statistic (NaNs if it fails)."""
-    from .engine import make_blocks
-    from .fit import fit_blocks
+    """Simulate a response from the fitted model, refit it, and return the statistic (None if it fails).
 
-    design, data, beta, root, sigma, reml, statistic, seed = payload
+    The refit runs on the design prepared once (:class:`~hipkit.models.refit.PreparedDesign`: no
+    table or formula per replicate, the response-free cross-products reused, the optimiser started
+    at the original fit's theta). Returns ``(statistic or None, converged)``.
+    """
+    prepared, beta, root, sigma, statistic, seed = payload
+    design = prepared.design
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rep,)))
     b = rng.standard_normal((design.n_groups, root.shape[0])) @ root.T
     y = design.X @ beta + np.einsum("ij,ij->i", design.Z, b[design.group]) + rng.normal(0.0, sigma, design.n)
-    d = replace(design, y=y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            fit = fit_blocks(d, make_blocks(y, d.X, d.Z, d.group, d.n_groups), data, reml, "ignore", "ignore")
+            fit = prepared.refit(y)
             return dict(statistic(fit)), bool(fit.converged)
         except (HipkitError, np.linalg.LinAlgError, ValueError, ArithmeticError):
             return None, False
@@ -85,7 +88,8 @@ class BootstrapResult:
     n_failed : int
         Replicates whose refit failed.
     n_not_converged : int
-        Replicates whose optimiser reported no convergence (kept).
+        Replicates whose optimiser reported no convergence (kept in ``replicates``, counted here and
+        in the summary).
     """
 
     original: pd.Series
@@ -125,10 +129,9 @@ class BootstrapResult:
 
     def summary(self) -> str:
         """The tidy table as text, with the replicate counts."""
-        g = self.glance().iloc[0]
         head = (
-            f"Parametric bootstrap: {g['nsim']} replicates ({g['n_failed']} failed, {g['n_not_converged']} "
-            f"not converged); {self.conf_level:.0%} percentile intervals"
+            f"Parametric bootstrap: {len(self.replicates)} replicates ({self.n_failed} failed, "
+            f"{self.n_not_converged} not converged); {self.conf_level:.0%} percentile intervals"
         )
         return head + "\n" + self.tidy().to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
@@ -210,13 +213,15 @@ def bootstrap(
         raise InputError(f"conf_level must be between 0 and 1 (got {conf_level})")
     statistic = statistic or default_statistic
     original = pd.Series(statistic(fit), dtype=float)
+    from .refit import PreparedDesign
+
+    # patsy's design info cannot be pickled; refits do not need it
+    prepared = PreparedDesign(replace(fit.design, x_design_info=None), reml=fit.reml, theta_start=fit.theta)
     payload = (
-        replace(fit.design, x_design_info=None),  # patsy's design info cannot be pickled; refits do not need it
-        fit.data,
+        prepared,
         np.asarray(fit.beta, dtype=float),
         _sqrt_psd(fit.random_cov),
         float(fit.sigma),
-        bool(fit.reml),
         statistic,
         int(seed),
     )

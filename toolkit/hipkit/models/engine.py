@@ -38,7 +38,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Blocks", "make_blocks", "pattern_sums", "lambda_matrix", "Evaluation", "evaluate", "core", "deviance_at"]
+__all__ = [
+    "Blocks",
+    "make_blocks",
+    "pattern_sums",
+    "group_patterns",
+    "sum_patterns",
+    "lambda_matrix",
+    "Evaluation",
+    "evaluate",
+    "core",
+    "deviance_at",
+]
 
 _LOG2PI = np.log(2.0 * np.pi)
 
@@ -88,30 +99,56 @@ class PatternSums:
     count: np.ndarray  # (P,) participants with each pattern
     S: np.ndarray  # (P, q, p + 1, q, p + 1): sums over a pattern of [W, s] outer [W, s]
 
+    @property
+    def S_flat(self) -> np.ndarray:
+        """``S`` as a (P q q, (p + 1)^2) matrix, so that one product with the flattened K gives T."""
+        flat = self.__dict__.get("_S_flat")
+        if flat is None:
+            P, q, p1 = self.S.shape[0], self.S.shape[1], self.S.shape[2]
+            flat = np.ascontiguousarray(self.S.transpose(0, 1, 3, 2, 4).reshape(P * q * q, p1 * p1))
+            self.__dict__["_S_flat"] = flat
+        return flat
+
+
+def group_patterns(ZtZ: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Group participants by identical Z'Z: (distinct Z'Z, counts, stable order, bounds); None if too few repeat.
+
+    Depends only on the design, not on the response, so replicate refits on one design compute it once.
+    """
+    G, q = ZtZ.shape[0], ZtZ.shape[1]
+    uniq, inverse, count = np.unique(ZtZ.reshape(G, q * q), axis=0, return_inverse=True, return_counts=True)
+    if len(uniq) > max(8, G // 8):
+        return None
+    order = np.argsort(inverse.ravel(), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(count)])
+    return uniq.reshape(-1, q, q), count, order, bounds
+
+
+def sum_patterns(blocks: "Blocks", grouping) -> PatternSums:
+    """The pattern sums of ``blocks`` for a grouping from :func:`group_patterns` (cached on the blocks)."""
+    uniq, count, order, bounds = grouping
+    G, q, p = blocks.ZtZ.shape[0], blocks.q, blocks.p
+    V = np.concatenate([blocks.ZtX, blocks.Zty[:, :, None]], axis=2).reshape(G, q * (p + 1))
+    Vs = V[order]
+    S = np.empty((len(uniq), q * (p + 1), q * (p + 1)))
+    for k in range(len(uniq)):
+        part = Vs[bounds[k] : bounds[k + 1]]
+        S[k] = part.T @ part
+    result = PatternSums(ZtZ=uniq, count=count.astype(float), S=S.reshape(len(uniq), q, p + 1, q, p + 1))
+    blocks.__dict__["_patterns"] = result
+    return result
+
 
 def pattern_sums(blocks: "Blocks") -> PatternSums | None:
     """Group participants by identical Z'Z and sum their cross-products (None: too few repeats)."""
     cached = blocks.__dict__.get("_patterns", False)
     if cached is not False:
         return cached
-    G, q, p = blocks.ZtZ.shape[0], blocks.q, blocks.p
-    uniq, inverse, count = np.unique(blocks.ZtZ.reshape(G, q * q), axis=0, return_inverse=True, return_counts=True)
-    result = None
-    if len(uniq) <= max(8, G // 8):
-        inverse = inverse.ravel()
-        V = np.concatenate([blocks.ZtX, blocks.Zty[:, :, None]], axis=2).reshape(G, q * (p + 1))
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(count)])
-        Vs = V[order]
-        S = np.empty((len(uniq), q * (p + 1), q * (p + 1)))
-        for k in range(len(uniq)):
-            part = Vs[bounds[k] : bounds[k + 1]]
-            S[k] = part.T @ part
-        result = PatternSums(
-            ZtZ=uniq.reshape(-1, q, q), count=count.astype(float), S=S.reshape(len(uniq), q, p + 1, q, p + 1)
-        )
-    blocks.__dict__["_patterns"] = result
-    return result
+    grouping = group_patterns(blocks.ZtZ)
+    if grouping is None:
+        blocks.__dict__["_patterns"] = None
+        return None
+    return sum_patterns(blocks, grouping)
 
 
 def make_blocks(y: np.ndarray, X: np.ndarray, Z: np.ndarray, group: np.ndarray, n_groups: int) -> Blocks:
@@ -342,10 +379,10 @@ def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
     q = lam.shape[0]
     Z = ps.ZtZ
     if q == 1:  # closed forms: no LAPACK call overhead for the common small cases
-        l2 = lam[0, 0] * lam[0, 0]
+        l2 = float(lam[0, 0]) ** 2
         A = l2 * Z[:, 0, 0] + 1.0
         logdet = float(ps.count @ np.log(A))
-        K = (l2 / A)[:, None, None]
+        K = l2 / A
     elif q == 2:
         l11, l21, l22 = lam[0, 0], lam[1, 0], lam[1, 1]
         a, b, c = Z[:, 0, 0], Z[:, 1, 0], Z[:, 1, 1]
@@ -370,7 +407,7 @@ def _pattern_terms(lam: np.ndarray, ps: PatternSums, p: int):
         logdet = 2.0 * float(ps.count @ np.log(np.diagonal(C, axis1=1, axis2=2)).sum(axis=1))
         Ci_lt = np.linalg.solve(C, np.broadcast_to(lam.T, A.shape))  # C^-1 Lambda'
         K = np.swapaxes(Ci_lt, 1, 2) @ Ci_lt  # Lambda A^-1 Lambda'
-    T = np.tensordot(K, ps.S, axes=([0, 1, 2], [0, 1, 3]))
+    T = (K.reshape(-1) @ ps.S_flat).reshape(p + 1, p + 1)  # sum_k sum_ab K_k[a,b] S_k[a,:,b,:]
     return T[:p, :p], T[:p, p], float(T[p, p]), logdet
 
 

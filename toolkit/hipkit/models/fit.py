@@ -189,11 +189,20 @@ def lmm(
     return fit_blocks(design, blocks, data, reml, check_singular, check_convergence)
 
 
-def fit_blocks(design, blocks, data, reml: bool, check_singular: str = "warn", check_convergence: str = "warn"):
+def fit_blocks(
+    design,
+    blocks,
+    data,
+    reml: bool,
+    check_singular: str = "warn",
+    check_convergence: str = "warn",
+    theta_start=None,
+):
     """Optimise the profiled deviance on prepared blocks and return the :class:`LmmResult`.
 
-    The part of :func:`lmm` after the data have been reduced to blocks (shared with the parametric
-    bootstrap, which changes only the response).
+    The part of :func:`lmm` after the data have been reduced to blocks (shared with the replicate
+    refits of :mod:`hipkit.models.refit`, which change only the response and start the optimiser at
+    ``theta_start``; default ``design.theta_start()``, lme4's start). The only call of the optimiser.
     """
     from .results import LmmResult
 
@@ -201,7 +210,8 @@ def fit_blocks(design, blocks, data, reml: bool, check_singular: str = "warn", c
         return deviance_at(theta, blocks, design.pattern, reml)
 
     try:
-        theta, dev, converged, message = optimise_theta(f, design.theta_start(), design.theta_lower_bounds())
+        start = design.theta_start() if theta_start is None else np.asarray(theta_start, dtype=float)
+        theta, dev, converged, message = optimise_theta(f, start, design.theta_lower_bounds())
         ev = evaluate(theta, blocks, design.pattern)
     except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
         from ..errors import IdentifiabilityError
