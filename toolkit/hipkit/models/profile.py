@@ -70,16 +70,19 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
     As lme4's ``profile``/``confint(method = "profile")``, the profile is that of the ML deviance:
     a REML fit is refitted by ML first, and the intervals are centred on the ML estimates.
     """
-    from .fit import optimise_theta
+    from .optimise import optimise_theta, theta_scale
 
     blocks, pattern = res.blocks, res.design.pattern
     theta, sigma = res.theta, res.sigma
     if res.reml:
         from .engine import deviance_at, evaluate
 
-        theta, _, _, _ = optimise_theta(
-            lambda t: deviance_at(t, blocks, pattern, False), res.theta, res.design.theta_lower_bounds()
-        )
+        theta = optimise_theta(
+            lambda t: deviance_at(t, blocks, pattern, False),
+            res.theta,
+            res.design.theta_lower_bounds(),
+            scale=theta_scale(blocks, pattern),
+        ).theta
         sigma = evaluate(theta, blocks, pattern).sigma(False)
     phi_hat = phi_from_varpar(res, np.append(theta, sigma))
     bounds = _phi_bounds(res)
