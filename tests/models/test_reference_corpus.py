@@ -68,37 +68,9 @@ CATEGORIES = {
 #: Known failures today (issue 11), by category: remove a model from its list as the fix lands (a fixed model
 #: XPASSes, which strict xfail turns into an error). Found by tests/reference/corpus/report.py on corpus.json.
 KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
-    # Random slope on days (0-60): the optimiser stops at a worse optimum (slope variance at or near 0) and
-    # reports convergence; at lme4's theta hipkit's deviance and every other quantity match lme4's.
-    "criterion_worse": [
-        "d002_m3_ml",
-        "d013_m2_reml",
-        "d014_m3_reml",
-        "d015_m4_ml",
-        "d017_m3_reml",
-        "d018_m3_reml",
-        "d023_m2_ml",
-        "d026_m1_reml",
-        "d026_m2_ml",
-        "d030_m1_ml",
-        "d040_m3_reml",
-        "d044_m3_reml",
-        "d049_m1_reml",
-        "d049_m2_reml",
-        "d052_m3_reml",
-        "d053_m2_ml",
-        "d054_m3_ml",
-        "d055_m2_reml",
-        "d056_m1_reml",
-        "d059_m3_reml",
-        "d060_m4_reml",
-        "d061_m1_reml",
-        "d061_m2_ml",
-        "d068_m2_reml",
-        "d069_m3_reml",
-        "d070_m2_ml",
-        "d074_m2_ml",
-    ],
+    # Random slope on days (0-60): the optimiser stopped at a worse optimum (slope variance at or near 0) and
+    # reported convergence, on 27 models; fixed by the scale-free optimiser (hipkit.models.optimise).
+    "criterion_worse": [],
     # Satterthwaite den df of multi-df Type III terms (visit, group with >2 levels, their interactions).
     "type3_den_df": [
         "d001_m3_reml",

@@ -50,8 +50,8 @@ CHECK_TOLERANCES = {
     "hessian_min_eigenvalue": 1e-6,
     "boundary": 1e-8,
 }
-#: A diagonal phi below this is put on its boundary (0) when that does not raise the deviance.
-_ZERO = 1e-7
+#: A diagonal phi below this is put on its boundary (0) when that does not raise the deviance (1e-11 relative).
+_ZERO = 1e-4
 _BOUNDARY_STEPS = (1e-3, 1e-2, 1e-1, 1.0)
 
 
@@ -222,7 +222,7 @@ def _snap(F: _Counted, x: np.ndarray, diag: np.ndarray) -> tuple[np.ndarray, flo
         cand = x.copy()
         cand[small] = 0.0
         fc = F(cand)
-        if fc <= fx + 1e-12 * max(1.0, abs(fx)):
+        if fc <= fx + 1e-11 * max(1.0, abs(fx)):
             return cand, fc
     return x, fx
 
@@ -417,6 +417,16 @@ def optimise_theta(
         message = "the deviance is not finite at the optimiser's solution"
     else:
         x, fx = F.best_x.copy(), F.best_f
+        small = diag & (x < _ZERO) & (x != 0.0)
+        if small.any():  # a variance within rounding of zero is on its boundary (as lme4 reports it)
+            F.checking = True
+            cand = x.copy()
+            cand[small] = 0.0
+            fc = F(cand)
+            F.checking = False
+            if fc <= fx + 1e-11 * max(1.0, abs(fx)):
+                x, fx = cand, fc
+                F.best_x, F.best_f = cand, fc
         checks = check(x)
     return OptimizerRecord(
         method="Nelder-Mead on scale-free theta + Newton polish",
