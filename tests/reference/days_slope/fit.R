@@ -43,21 +43,29 @@ profile_roots <- function(m, level = 0.95) {
   upper <- ifelse(is_cor, 1, Inf)
   lower[nm == "sigma"] <- 1e-10
   cutoff <- qchisq(level, 1)
+  # Every search runs on u = p / pscale (SDs and sigma over their size at the optimum, correlations as
+  # they are), so that one bobyqa trust radius suits an intercept SD of 20 and a slope SD of 0.02.
+  pscale <- ifelse(is_cor, 1, pmax(abs(est), 1e-3 * est[nm == "sigma"]))
+  search <- function(fun, start, lo, up, sc) {
+    u0 <- pmin(pmax(start / sc, lo / sc + 1e-4), up / sc - 1e-4)
+    r <- tryCatch(minqa::bobyqa(u0, function(u) fun(u * sc), lower = lo / sc, upper = up / sc,
+                                control = list(rhobeg = 0.05, rhoend = 1e-12, maxfun = 1e5)),
+                  error = function(e) NULL)
+    if (is.null(r) || !is.finite(r$fval)) return(list(fval = Inf, par = start))
+    list(fval = r$fval, par = r$par * sc)
+  }
+  # The optimum itself, polished (lme4's ML refit stops at its default tolerances).
+  pol <- search(function(p) dd(p), est, lower, upper, pscale)
+  if (pol$fval < base) { base <- pol$fval; est <- setNames(pol$par, nm) }
   prof <- function(j, s) {
     f <- function(z) { p <- est; p[j] <- s; p[-j] <- z; dd(p) }
     z0 <- est[-j]
-    starts <- list(pmin(pmax(z0, lower[-j] + 1e-6), upper[-j] - 1e-6),
-                   ifelse(is_cor[-j], 0, pmax(z0, 1e-3) * 1.5),
-                   ifelse(is_cor[-j], 0.5, pmax(z0, 1e-3) * 0.5),
-                   ifelse(is_cor[-j], -0.5, pmax(z0, 1e-3)))
+    starts <- list(z0,
+                   ifelse(is_cor[-j], 0, pmax(z0, 1e-2 * pscale[-j]) * 1.5),
+                   ifelse(is_cor[-j], 0.9, pmax(z0, 1e-2 * pscale[-j]) * 0.7),
+                   ifelse(is_cor[-j], -0.9, pmax(z0, 1e-2 * pscale[-j])))
     best <- Inf
-    for (st in starts) {
-      r <- tryCatch(minqa::bobyqa(st, f, lower = lower[-j], upper = upper[-j],
-                                  control = list(rhobeg = 0.1 * max(1, max(abs(st))), rhoend = 1e-12,
-                                                 maxfun = 1e5)),
-                    error = function(e) NULL)
-      if (!is.null(r) && is.finite(r$fval)) best <- min(best, r$fval)
-    }
+    for (st in starts) best <- min(best, search(f, st, lower[-j], upper[-j], pscale[-j])$fval)
     best - base - cutoff
   }
   out <- list()
