@@ -113,10 +113,12 @@ KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
         "d045_m2_ml",
         "d045_m3_reml",
     ],
-    # week's p = 1.4e-11: df 50.4346 vs 50.4179 (3e-4 relative, within tolerance) moves p by 2.7e-3 relative;
-    # the slope's theta is 3e-4, near its boundary, where the two optima agree to 1e-4 relative only.
-    "p_value_only": [
-        "d063_m2_ml",
+    # One vcov element (groupHIP, visitV4:groupHIP = -0.0707 among entries of ~400) moves by 1e-3 relative when
+    # theta moves by 1e-7 relative, the precision to which the optimum is defined (the deviance's rounding
+    # noise): at lme4's theta hipkit gives lme4's value (-0.07068889), at its own -0.07066845, one Newton step
+    # further -0.07072684. Failing before the optimiser change too (5.3e-4 then).
+    "other": [
+        "d042_m3_reml",
     ],
 }
 KNOWN_FAILURES: dict[str, set[str]] = {}
