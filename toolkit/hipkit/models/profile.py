@@ -5,6 +5,14 @@ their correlations and the residual SD (``phi``). The deviance is a function of 
 (theta, sigma). A profile interval for one parameter holds the values ``s`` where the deviance,
 minimised over the other parameters with that one fixed at ``s``, exceeds its minimum by less
 than the chi-square(1) quantile (Bates et al. 2015, J Stat Softw 67(1), section 5.1).
+
+Each limit is the root of the profile minus its cutoff, bracketed by doubling steps from the estimate
+and solved by Brent's method (scipy's brentq, to 1e-11 of the parameter's scale), not interpolated
+through a grid as lme4's ``confint`` does. The inner minimisation over the other parameters runs on
+parameters scaled to their size, warm-started along the profile; where its optimum is near a bound (a
+singular fit: an SD at 0 or a correlation at +/-1), the limit is checked with multi-start inner
+searches and found again with them if they reach a lower profile. Validated against the roots of
+lme4's own profile (tests/reference/days_slope, singular and non-singular fits: within 1e-6).
 """
 
 from __future__ import annotations
