@@ -46,7 +46,7 @@ def _cohort(n=400, seed=5, missing=0.05):
 # in their last bit (in the cohort of the factor-level test: 1 of 600 Z'y sums and 3 of 4 X'y sums, by
 # 1 ulp). Two in-memory fits of the same rows in another order differ in just the same way.
 # - At the same theta, everything computed from the blocks agrees to ~1e-12 (measured <= 2e-12).
-# - The optimiser (hipkit.models.fit.optimise_theta) finds the minimum by comparing deviance values,
+# - The optimiser (hipkit.models.optimise.optimise_theta) finds the minimum by comparing deviance values,
 #   which carry rounding noise of ~1e-14 x |deviance| (~3e-11 at 3409 there). Within that noise the
 #   deviance is flat over a region of theta about sqrt(noise) ~ 6e-6 of theta's own standard errors
 #   wide, and the optimiser stops somewhere in it: both fits reach the same minimum (each theta is as

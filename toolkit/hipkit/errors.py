@@ -14,6 +14,7 @@ __all__ = [
     "ModelSpecError",
     "NotSupportedError",
     "IdentifiabilityError",
+    "ConvergenceError",
     "DataQualityWarning",
     "ConvergenceWarning",
     "SingularFitWarning",
@@ -73,3 +74,7 @@ class ConvergenceWarning(UserWarning):
 
 class SingularFitWarning(UserWarning):
     """A variance component is at its boundary or a correlation is at +/-1."""
+
+
+class ConvergenceError(HipkitError, ArithmeticError):
+    """The optimiser did not converge and the caller asked for an error (``check_convergence="error"``)."""

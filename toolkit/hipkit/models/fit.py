@@ -6,119 +6,36 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
-from ..errors import ConvergenceWarning, HipkitError, SingularFitWarning
+from ..errors import ArgumentError, ConvergenceError, ConvergenceWarning, HipkitError, SingularFitWarning
 from .design import build_design
 from .engine import deviance_at, evaluate, make_blocks
-from .numdiff import gradient, hessian
+from .optimise import optimise_theta, theta_scale
 
-__all__ = ["lmm", "optimise_theta", "SINGULAR_TOL"]
+__all__ = ["lmm", "SINGULAR_TOL"]
 
 #: A diagonal element of Lambda below this is a variance at its boundary (lme4's isSingular tol).
 SINGULAR_TOL = 1e-4
 _ACTIONS = ("ignore", "warn", "error")
 
 
-def _nelder_mead(f, theta0: np.ndarray, bounds) -> tuple[np.ndarray, float]:
-    k = len(theta0)
-    res = optimize.minimize(
-        f,
-        theta0,
-        method="Nelder-Mead",
-        bounds=bounds,
-        options=dict(xatol=1e-6, fatol=1e-8, maxfev=2000 * k, adaptive=k > 2),
-    )
-    return np.asarray(res.x, dtype=float), float(res.fun)
-
-
-def optimise_theta(f, theta0: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, float, bool, str]:
-    """Minimise the profiled deviance ``f`` over theta; return theta, deviance, converged, message.
-
-    The deviance is even in each diagonal element of Lambda, so its derivative with respect to a
-    variance parameter at zero is exactly zero and gradient methods stall on the boundary. As lme4
-    uses derivative-free BOBYQA, hipkit uses bounded Nelder-Mead, restarts from the interior when a
-    variance lands on its boundary, then polishes the free parameters with Newton steps on
-    Richardson-extrapolated derivatives.
-    """
-    bounds = [(0.0, None) if np.isfinite(lb) else (None, None) for lb in lower]
-    theta, dev = _nelder_mead(f, np.asarray(theta0, dtype=float), bounds)
-    diag = np.isfinite(lower)
-    if np.any(diag & (theta < 1e-6)):
-        # A variance on its boundary: make sure the interior holds nothing better.
-        start = theta.copy()
-        start[diag & (theta < 1e-6)] = max(0.5, float(np.max(np.abs(theta))) * 0.5)
-        t2, d2 = _nelder_mead(f, start, bounds)
-        if d2 < dev - 1e-10:
-            theta, dev = t2, d2
-    if not np.isfinite(dev):
-        return theta, dev, False, "the deviance is not finite at the optimiser's solution"
-    at_bound = np.isfinite(lower) & (theta <= 1e-8)
-    theta[at_bound] = 0.0
-    dev = f(theta)
-    message = "ok"
-    converged = False
-    for _ in range(8):
-        free = ~(np.isfinite(lower) & (theta <= 0.0))
-        if not free.any():
-            converged = True
-            break
-
-        def f_free(z, theta=theta, free=free):
-            t = theta.copy()
-            t[free] = z
-            return f(t)
-
-        g = gradient(f_free, theta[free])
-        H = hessian(f_free, theta[free])
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        if np.max(np.abs(step)) < 1e-9 * max(1.0, np.max(np.abs(theta))):
-            converged = True
-            break
-        lam = 1.0
-        improved = False
-        for _ls in range(30):
-            cand = theta.copy()
-            cand[free] = theta[free] - lam * step
-            cand = np.where(np.isfinite(lower), np.maximum(cand, 0.0), cand)
-            fc = f(cand)
-            if fc < dev:
-                theta, improved, gain = cand, True, dev - fc
-                dev = fc
-                break
-            lam /= 2.0
-        if not improved:
-            # No step lowers the deviance: converged if the gradient is flat at this precision.
-            converged = bool(np.max(np.abs(g)) < 1e-4 * max(1.0, abs(dev)))
-            break
-        if gain < 1e-10 * max(1.0, abs(dev)):
-            converged = True
-            break
-    if not converged:
-        message = "the optimiser stopped before the gradient vanished (relative change above 1e-10)"
-        grad = gradient(f, theta)
-        scaled = np.max(np.abs(grad[~(np.isfinite(lower) & (theta <= 0.0))]), initial=0.0)
-        converged = scaled < 2e-3  # lme4's tolerance on the gradient
-        if converged:
-            message = "ok"
-    return theta, dev, converged, message
-
-
-def _act(level: str, message: str, category) -> str | None:
+def _act(level: str, message: str, category, error=HipkitError) -> str | None:
     if level not in _ACTIONS:
         raise ValueError(f"check level must be one of {_ACTIONS}, got {level!r}")
     if level == "error":
-        raise HipkitError(message)
+        raise error(message)
     if level == "warn":
         warnings.warn(message, category, stacklevel=4)
     return message if level != "ignore" else None
 
 
 def lmm(
-    formula: str, data: pd.DataFrame, reml: bool = True, check_singular: str = "warn", check_convergence: str = "warn"
+    formula: str,
+    data: pd.DataFrame,
+    reml: bool = True,
+    check_singular: str = "warn",
+    check_convergence: str = "warn",
+    control: dict | None = None,
 ):
     """Fit a linear mixed model written in lme4 syntax, by profiled REML (default) or ML.
 
@@ -144,6 +61,12 @@ def lmm(
     check_singular, check_convergence : {"warn", "ignore", "error"}
         What to do when the fit is singular (a variance at zero, a correlation at +/-1) or the
         optimiser did not converge; the finding is always stored on the result and in its summary.
+        Convergence is judged by lme4-like checks on the optimum (scaled gradient, Hessian,
+        boundary), recorded in ``fit.optimizer`` (:mod:`hipkit.models.optimise`).
+    control : dict, optional
+        Optimiser settings (as lme4's ``lmerControl``): ``max_evaluations`` (int, a limit on the
+        deviance evaluations; default none) and ``restarts`` (bool, default True: restart from
+        interior points when the optimum is on a boundary or a check fails).
 
     Returns
     -------
@@ -159,6 +82,8 @@ def lmm(
         More than one grouping factor (nested or crossed random effects).
     IdentifiabilityError
         The data cannot identify the model (e.g. a random slope with one visit per participant).
+    ConvergenceError
+        Under ``check_convergence="error"``, when a convergence check fails.
 
     Notes
     -----
@@ -186,7 +111,7 @@ def lmm(
         design = build_design(formula, data)
         blocks = make_blocks(design.y, design.X, design.Z, design.group, design.n_groups)
 
-    return fit_blocks(design, blocks, data, reml, check_singular, check_convergence)
+    return fit_blocks(design, blocks, data, reml, check_singular, check_convergence, control=control)
 
 
 def fit_blocks(
@@ -197,6 +122,7 @@ def fit_blocks(
     check_singular: str = "warn",
     check_convergence: str = "warn",
     theta_start=None,
+    control: dict | None = None,
 ):
     """Optimise the profiled deviance on prepared blocks and return the :class:`LmmResult`.
 
@@ -209,9 +135,23 @@ def fit_blocks(
     def f(theta):
         return deviance_at(theta, blocks, design.pattern, reml)
 
+    control = dict(control or {})
+    unknown = set(control) - {"max_evaluations", "restarts"}
+    if unknown:
+        raise ArgumentError(f"unknown control settings {sorted(unknown)}; known: 'max_evaluations', 'restarts'")
     try:
+        scale = theta_scale(blocks, design.pattern)
         start = design.theta_start() if theta_start is None else np.asarray(theta_start, dtype=float)
-        theta, dev, converged, message = optimise_theta(f, start, design.theta_lower_bounds())
+        record = optimise_theta(
+            f,
+            start / scale,  # lme4's identity start (or the caller's warm start), in the scale-free parameters
+            design.theta_lower_bounds(),
+            scale=scale,
+            max_evaluations=control.get("max_evaluations"),
+            restarts=bool(control.get("restarts", True)),
+        )
+        theta, dev, converged = record.theta, record.criterion, record.converged
+        message = "; ".join(record.failures())
         ev = evaluate(theta, blocks, design.pattern)
     except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
         from ..errors import IdentifiabilityError
@@ -226,9 +166,9 @@ def fit_blocks(
     if not converged:
         m = _act(
             check_convergence,
-            f"model failed to converge: {message}; try rescaling predictors "
-            "(e.g. weeks rather than days) or simplifying the random part",
+            f"model failed to converge: {message}; try simplifying the random part",
             ConvergenceWarning,
+            ConvergenceError,
         )
         if m:
             notes.append(m)
@@ -253,4 +193,5 @@ def fit_blocks(
         singular=singular,
         notes=notes,
         data=data,
+        optimizer=record,
     )

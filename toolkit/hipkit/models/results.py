@@ -45,6 +45,9 @@ GLANCE_COLUMNS = [
     "icc",
     "converged",
     "singular",
+    "n_evaluations",
+    "n_restarts",
+    "max_scaled_gradient",
 ]
 
 
@@ -67,6 +70,7 @@ class LmmResult:
     singular: bool
     notes: list = field(default_factory=list)
     data: pd.DataFrame | None = None
+    optimizer: object = None  # OptimizerRecord (hipkit.models.optimise): start, end, checks, restarts
 
     # -- core quantities ---------------------------------------------------------------------
     @property
@@ -273,6 +277,9 @@ class LmmResult:
             "icc": self.icc(),
             "converged": self.converged,
             "singular": self.singular,
+            "n_evaluations": self.optimizer.n_evaluations if self.optimizer is not None else np.nan,
+            "n_restarts": self.optimizer.n_restarts if self.optimizer is not None else np.nan,
+            "max_scaled_gradient": self.optimizer.max_scaled_gradient if self.optimizer is not None else np.nan,
         }
         return pd.DataFrame([row], columns=GLANCE_COLUMNS)
 
@@ -486,6 +493,8 @@ class LmmResult:
         lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
         r2m, r2c = self.r2()
         lines.append(f"\nR2 marginal {r2m:.3f}, conditional {r2c:.3f}; ICC (random intercept) {self.icc():.3f}")
+        if self.optimizer is not None:
+            lines += [""] + self.optimizer.summary_lines()
         if not self.converged or self.singular or self.notes:
             lines.append("")
             for n in self.notes:
@@ -533,6 +542,7 @@ class LmmResult:
             "theta": self.theta.tolist(),
             "vcov": self.cov_beta.tolist(),
             "warnings": list(self.notes),
+            "optimizer": self.optimizer.to_dict() if self.optimizer is not None else None,
         }
 
 
