@@ -83,7 +83,10 @@ def test_days_and_weeks_give_the_same_fit():
         # two columns (time, time:group) divided by 7.
         shift = 2 * 2 * np.log(7.0) if reml else 0.0
         np.testing.assert_allclose(_criterion(b), _criterion(a) - shift, rtol=1e-10)
-        np.testing.assert_allclose(b.theta, a.theta * np.array([1.0, 7.0, 7.0]), rtol=2e-6, atol=1e-9)
+        # theta is defined only to the optimiser's precision: Newton's polish stops at a scaled gradient of
+        # ~1e-6, where the criterion is flat to its rounding noise over ~3e-6 of theta (measured 2.8e-6 on
+        # the slope's theta when the engine's summation order changed, criteria still equal to 1e-10).
+        np.testing.assert_allclose(b.theta, a.theta * np.array([1.0, 7.0, 7.0]), rtol=1e-5, atol=1e-9)
         np.testing.assert_allclose(b.sigma, a.sigma, rtol=1e-7)
         ta = a.tidy().set_index("term")["estimate"]
         tb = b.tidy().set_index("term")["estimate"]

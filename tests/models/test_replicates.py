@@ -14,6 +14,7 @@ All data SIMULATED.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -215,7 +216,7 @@ def test_power_curve_counts_replicates_whose_optimiser_did_not_converge(monkeypa
 
     real = fitmod.optimise_theta
     monkeypatch.setattr(
-        fitmod, "optimise_theta", lambda *a, **k: (*real(*a, **k)[:2], False, "test: reported no convergence")
+        fitmod, "optimise_theta", lambda *a, **k: replace(real(*a, **k), message="test: reported no convergence")
     )
     curve = power_curve("ferber2011", "interaction", n_per_group=6, n_visits=3, reps=5, refit=refit,
                         progress=False, scheduler="serial")  # fmt: skip
@@ -263,7 +264,9 @@ def test_bootstrap_counts_refits_that_did_not_converge(monkeypatch):
     monkeypatch.setattr(
         fitmod,
         "optimise_theta",
-        lambda *a, **k: (*real(*a, **k)[:2], next(calls) % 2 == 0, "test: every other refit"),
+        lambda *a, **k: (lambda rec: rec if next(calls) % 2 == 0 else replace(rec, message="test: every other"))(
+            real(*a, **k)
+        ),
     )
     sleep = pd.read_csv("tests/reference/sleepstudy/data.csv")
     fit = hipkit.lmm("Reaction ~ Days + (1 | Subject)", sleep)  # call 0: converged
