@@ -208,3 +208,27 @@ def test_within_between_counts_dropped_rows_and_never_averages_one_side():
     with pytest.warns(hipkit.errors.DataQualityWarning, match="3 participant-visits"):
         fit = hipkit.within_between(d, "lefs", "hip_abd_strength_n")
     assert fit.glance()["n_dropped"].iloc[0] == 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_perfect_fit_with_no_residual_variance_is_flagged_not_a_crash(seed):
+    # Responses exactly linear in time with a per-participant offset: the residual SD goes to 0 and the
+    # likelihood is unbounded. The fit must say it did not converge and every result method must still work
+    # (found by the identity round-trip test: Satterthwaite's closed form divided by sigma**4 = 0).
+    rng = np.random.default_rng(seed)
+    n, weeks = int(rng.integers(4, 12)), [0, 2, 4, 6][: int(rng.integers(2, 5))]
+    offsets = rng.integers(0, 40, n)
+    rows = [
+        {"pid": f"P{i}", "week": w, "y": 150.0 + offsets[i] + 3.5 * w, "arm": "A" if i % 2 else "B"}
+        for i in range(n)
+        for w in weeks
+    ]
+    formula = "y ~ week + (1 | pid)" if seed % 2 else "y ~ week * arm + (1 | pid)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = hipkit.lmm(formula, pd.DataFrame(rows))
+        assert not fit.converged
+        tidy, out = fit.tidy(), fit.to_dict()
+        fit.summary()
+        fit.glance()
+    assert len(tidy) == len(fit.beta) and out["glance"]["converged"] is False

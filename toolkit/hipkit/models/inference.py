@@ -126,8 +126,15 @@ class Satterthwaite:
 
         J = jacobian(r_and_c, theta, scale)  # (1 + p*p, m)
         at = core(theta, blocks, pattern)
-        H[:m, m] = H[m, :m] = -2.0 * J[0] / (s2 * sigma)
-        H[m, m] = 6.0 * at.pwrss / (s2 * s2) - 2.0 * c / s2
+        with np.errstate(all="ignore"):  # numpy scalars: a residual SD of (nearly) 0 gives inf, not a crash
+            sig = np.float64(sigma)
+            H[:m, m] = H[m, :m] = -2.0 * J[0] / (sig**3)
+            H[m, m] = 6.0 * at.pwrss / sig**4 - 2.0 * c / sig**2
+        if not np.all(np.isfinite(H)):
+            # A perfect fit (residual SD 0) leaves the deviance undefined in sigma: no Satterthwaite df
+            # (NaN, so p values are NaN too) rather than a crash; the fit already warns that it failed to converge.
+            nan = np.full((m + 1, m + 1), np.nan)
+            return cls(varpar, nan, np.full((m + 1, p, p), np.nan), cov_beta, hessian_ok=False)
         eig = np.linalg.eigvalsh(H)
         ok = bool(np.all(eig > 0))
         A = 2.0 * np.linalg.pinv(H)
