@@ -32,6 +32,8 @@ __all__ = [
     "ClinicData",
     "Note",
     "load_clinic_data",
+    "save_prepared",
+    "load_prepared",
     "suppress",
     "participant_flow",
     "outcome_measures",
@@ -268,6 +270,46 @@ def load_clinic_data(
         was_raw=not all(kinds),
         programme_weeks=weeks,
     )
+
+
+def save_prepared(cd: ClinicData, path: str | Path) -> Path:
+    """Write the loaded data for the report's kernel (a private temporary file; read by :func:`load_prepared`).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    path : str or path
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import pickle
+
+    path = Path(path)
+    with open(path, "wb") as fh:
+        pickle.dump(cd, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_prepared(path: str | Path) -> ClinicData:
+    """Read back what :func:`save_prepared` wrote (only files hipkit wrote itself, in its own temporary folder).
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    ClinicData
+    """
+    import pickle
+
+    with open(path, "rb") as fh:
+        cd = pickle.load(fh)  # noqa: S301 - written by save_prepared in this run's private temporary folder
+    if not isinstance(cd, ClinicData):
+        raise InputError(f"{path}: not a prepared clinic table")
+    return cd
 
 
 def outcome_measures(data: pd.DataFrame) -> list[str]:
@@ -669,12 +711,15 @@ def change_from_baseline(cd: ClinicData, measures: Sequence[str] | None = None, 
     Returns
     -------
     pandas.DataFrame
-        ``measure, group, week, n, mean_change, conf_low, conf_high, hedges_g, p_value``.
+        ``measure, group, week, n, mean_change, conf_low, conf_high, hedges_g, p_value`` (paired t)
+        and ``p_wilcoxon`` (Wilcoxon signed-rank test).
 
     Notes
     -----
     :func:`hipkit.paired_change` per group and week (patients with both visits; per-side measures
-    averaged over sides). Hedges' g is the mean change over the SD of the changes, bias-corrected
+    averaged over sides): the paired t test, and the Wilcoxon signed-rank test as R's
+    ``wilcox.test(paired = TRUE)`` (exact p below 50 patients with nonzero, untied changes; the
+    normal approximation with continuity and tie correction otherwise; n log n). Hedges' g is the mean change over the SD of the changes, bias-corrected
     (Hedges 1981).
     """
     from ..stats import paired_change
@@ -682,31 +727,48 @@ def change_from_baseline(cd: ClinicData, measures: Sequence[str] | None = None, 
     measures = list(measures) if measures is not None else outcome_measures(cd.data)
     rows = []
     base = min(cd.programme_weeks)
+    # One row per patient and visit (sides averaged) once, then one small two-visit table per
+    # group and week: linear in patients (paired_change on the whole group re-collapsed every call).
+    pv = _per_visit(cd.data.loc[cd.data[TIME].isin(cd.programme_weeks)], measures)
     for m in measures:
+        wide = pv.pivot_table(index=[GROUP, SUBJECT], columns=TIME, values=m, aggfunc="first", observed=True)
+        present = set(wide.index.get_level_values(GROUP).unique())
         for g in sorted(cd.data[GROUP].unique()):
-            part = cd.data.loc[cd.data[GROUP] == g]
+            part = wide.xs(g, level=GROUP) if g in present else wide.iloc[:0]
             for w in cd.programme_weeks:
                 if w == base:
                     continue
                 row = {"measure": m, "group": g, "week": w, "n": 0}
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        res = paired_change(part, m, baseline=base, follow_up=w, average_sides=True)
-                    t = res.loc[res["test"] == "paired_t"].iloc[0]
-                    row["n"] = int(t["n"])
-                    if row["n"] >= min_cell:
-                        row.update(
-                            mean_change=t["estimate"],
-                            conf_low=t["conf_low"],
-                            conf_high=t["conf_high"],
-                            hedges_g=t["hedges_g"],
-                            p_value=t["p_value"],
+                if base in part.columns and w in part.columns:
+                    pair = part[[base, w]].dropna()
+                    n = len(pair)
+                    row["n"] = n
+                    if n >= max(min_cell, 2):
+                        long = pd.DataFrame(
+                            {
+                                SUBJECT: np.tile(pair.index.to_numpy(), 2),
+                                TIME: np.repeat([base, w], n),
+                                m: np.concatenate([pair[base].to_numpy(), pair[w].to_numpy()]),
+                            }
                         )
-                except (HipkitError, IndexError, KeyError, ValueError):
-                    pass
+                        try:
+                            with warnings.catch_warnings():
+                                warnings.simplefilter("ignore")
+                                res = paired_change(long, m, baseline=base, follow_up=w)
+                        except (HipkitError, ValueError):
+                            res = None
+                        if res is not None:
+                            t = res.set_index("test")
+                            row.update(
+                                mean_change=t.loc["paired_t", "estimate"],
+                                conf_low=t.loc["paired_t", "conf_low"],
+                                conf_high=t.loc["paired_t", "conf_high"],
+                                hedges_g=t.loc["paired_t", "hedges_g"],
+                                p_value=t.loc["paired_t", "p_value"],
+                                p_wilcoxon=t.loc["wilcoxon", "p_value"],
+                            )
                 rows.append(row)
-    cols = ["measure", "group", "week", "n", "mean_change", "conf_low", "conf_high", "hedges_g", "p_value"]
+    cols = ["measure", "group", "week", "n", "mean_change", "conf_low", "conf_high", "hedges_g", "p_value", "p_wilcoxon"]
     out = pd.DataFrame(rows).reindex(columns=cols)
     out["n"] = suppress(out["n"], min_cell)
     return out
@@ -1170,4 +1232,5 @@ def display_change(change: pd.DataFrame) -> pd.DataFrame:
     out = _readable(change, "Change from week 0 (95% CI)", ("mean_change", "conf_low", "conf_high"), signed=True)
     out["Hedges' g"] = change["hedges_g"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     out["p"] = change["p_value"].map(p_cell)
+    out["p (Wilcoxon)"] = change["p_wilcoxon"].map(p_cell) if "p_wilcoxon" in change else ""
     return out

@@ -18,11 +18,13 @@ programme_weeks = [0, 2, 4, 6]
 min_cell = 5  # counts of patients below this are shown as "<5"
 deidentify = False  # must be True for inputs that carry direct identifiers
 salt_file = None
+prepared = None  # set by `hipkit report`: the table it already read and checked (not cleaned twice)
 
 # %%
 # ruff: noqa: D100, E402 (the parameters cell comes first, as papermill expects)
 import warnings
 from datetime import date
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -38,7 +40,10 @@ warnings.filterwarnings("ignore")
 plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9, **F.PLAIN_TEXT})
 REG = load_registry()
 
-cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
+if prepared and Path(prepared).is_file():  # gone when this notebook is reopened later
+    cd = C.load_prepared(prepared)
+else:
+    cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
 cannot = C.check_reportable(cd, min_cell=min_cell)
 first = [m for m in (*C.PAIN_MEASURES, *C.FUNCTION_MEASURES, C.STRENGTH) if m in C.outcome_measures(cd.data)]
 measures = first + [m for m in C.outcome_measures(cd.data) if m not in first]
@@ -117,7 +122,8 @@ display(C.html_table(C.display_means(means)))
 # %% [markdown]
 # ## 4. Change from the first visit
 #
-# Each patient compared with themselves at week 0 (paired t test), for patients seen at both visits.
+# Each patient compared with themselves at week 0 (paired t test; Wilcoxon signed-rank p beside it),
+# for patients seen at both visits.
 # Hedges' g is the change in standard deviations of change: about 0.2 small, 0.5 medium, 0.8 large.
 
 # %%
@@ -199,7 +205,11 @@ if model_warnings:
 # The export was cleaned with `hipkit clean` (units converted to the registry's, values outside each
 # measure's valid range set aside, visit labels read as weeks; every record accounted for; see the
 # appendix). Per-visit means use a t-based 95% CI. Change from week 0 is a paired t test per programme
-# and visit, with Hedges' g. Responder rates use each measure's MCID and Wilson intervals. Strength gains
+# and visit, with Hedges' g; beside it, the Wilcoxon signed-rank test (no assumption of normally
+# distributed changes), computed as R's `wilcox.test(paired = TRUE)`: with fewer than 50 patients whose
+# change is nonzero and no tied changes, its exact p value; otherwise (and always with zero or tied
+# changes, as R) the normal approximation with continuity and tie correction, which is accurate at
+# these sizes and takes time proportional to n log n, so that a registry of any size can be reported. Responder rates use each measure's MCID and Wilson intervals. Strength gains
 # are compared with the MDC95 derived from the dynamometer's standard error of measurement. The strength
 # relation is a linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
 # (REML; Satterthwaite degrees of freedom), strength averaged over the two legs. Counts of 1 to
