@@ -14,7 +14,7 @@ then decides, over the whole report at once, which counts are shown:
    the indicator vectors of published sets (then ``h`` is the same combination of their values).
    The test is done on *atoms* (the classes of units with the same membership in every set, so
    the matrix has one row per atom, not per unit): while some hidden count lies in the span of
-   the published ones, the smallest published count taking part in the combination is hidden as
+   the published ones, the cheapest published count taking part in the combination is hidden as
    well (shown ``"suppressed"``). Counts without member sets (records of a cleaning log) are
    linked by declared relations (:meth:`Disclosure.relation`: total = sum of parts).
 3. **Implicit counts**: a count that is not shown but follows from shown ones (non-responders =
@@ -65,6 +65,7 @@ class _Entry:
     members: np.ndarray | None
     published: bool
     table: str
+    cost: float = 0.0
     status: str = "shown"
     reason: str = ""
 
@@ -81,18 +82,19 @@ class Disclosure:
     Examples
     --------
     >>> d = Disclosure(min_cell=5)
-    >>> total = d.count(("enrolled", "all"), members=range(15))
+    >>> total = d.count(("enrolled", "all"), members=range(15), cost=1)  # a margin: cheap to hide
     >>> hip = d.count(("enrolled", "HIP"), members=range(12))
     >>> knee = d.count(("enrolled", "KNEE"), members=range(12, 15))
     >>> d.resolve()
     >>> [d.show(c) for c in (total, hip, knee)]  # 15 - 12 would give the 3 away
-    [15, 'suppressed', '<5']
+    ['suppressed', 12, '<5']
     """
 
     min_cell: int = 5
     _entries: dict = field(default_factory=dict)
     _relations: list = field(default_factory=list)
     _universes: dict = field(default_factory=dict)
+    _sizes: dict = field(default_factory=dict)
     _resolved: bool = False
 
     def __post_init__(self):
@@ -109,6 +111,7 @@ class Disclosure:
         universe: str = "patients",
         published: bool = True,
         table: str = "",
+        cost: float | None = None,
     ) -> Count:
         """Register one count; returns the :class:`Count` to put in a table or sentence.
 
@@ -128,6 +131,10 @@ class Disclosure:
             False for a count that is not shown but follows from shown ones (protected when small).
         table : str, default ""
             Where the count is shown (for the audit).
+        cost : float, optional
+            What the report loses when this count is hidden to protect another; the cheapest count
+            taking part in a recovery is hidden first. Default: the count itself (hide as few people
+            as possible). Give a low cost to margins that readers see split into cells (totals).
 
         Returns
         -------
@@ -151,7 +158,8 @@ class Disclosure:
             old.published = old.published or published
             return Count(key, value)
         self._resolved = False
-        self._entries[key] = _Entry(key, value, universe, codes, bool(published), table)
+        self._entries[key] = _Entry(key, value, universe, codes, bool(published), table,
+                                    cost=float(value if cost is None else cost))
         return Count(key, value)
 
     def relation(self, total: Count, parts) -> None:
@@ -160,10 +168,24 @@ class Disclosure:
         self._resolved = False
 
     def _codes(self, universe: str, members) -> np.ndarray:
-        """Distinct members as integer codes within ``universe`` (vectorised: one hash lookup each)."""
-        values = pd.unique(pd.Series(np.asarray(list(members) if not hasattr(members, "__len__") else members,
-                                                dtype=object).ravel()))
+        """Distinct members as integer codes within ``universe``.
+
+        An integer array is taken as codes already (the fast path the report uses: patients
+        numbered once); anything else is mapped through one hash lookup per member.
+        """
+        if isinstance(members, np.ndarray) and members.dtype.kind in "iu":
+            kind = self._universes.setdefault(universe, "codes")
+            if not isinstance(kind, str):
+                raise InputError(f"universe {universe!r} mixes integer codes and labels")
+            codes = np.unique(members).astype(np.int64)
+            if len(codes) and codes[0] < 0:
+                raise InputError("member codes must be non-negative")
+            self._sizes[universe] = max(self._sizes.get(universe, 0), int(codes[-1]) + 1 if len(codes) else 0)
+            return codes
+        values = pd.unique(pd.Series(list(members), dtype=object))
         index = self._universes.get(universe, pd.Index([], dtype=object))
+        if isinstance(index, str):
+            raise InputError(f"universe {universe!r} mixes integer codes and labels")
         codes = index.get_indexer(values)
         new = codes < 0
         if new.any():
@@ -171,6 +193,7 @@ class Disclosure:
             codes[new] = len(index) + np.arange(len(fresh))
             index = index.append(fresh)
         self._universes[universe] = index
+        self._sizes[universe] = len(index)
         return codes.astype(np.int64)
 
     # -- resolving ---------------------------------------------------------------------------------
@@ -189,7 +212,7 @@ class Disclosure:
         entries = [e for e in entries if e.value > 0]  # empty sets carry no vector
         if not entries:
             return
-        n_units = len(self._universes[universe])
+        n_units = self._sizes[universe]
         member = np.zeros((n_units, len(entries)), dtype=bool)
         for j, e in enumerate(entries):
             member[e.members, j] = True
@@ -219,7 +242,7 @@ class Disclosure:
                 return
             coef, *_ = np.linalg.lstsq(a, atoms[:, found], rcond=None)
             involved = [shown[i] for i in np.flatnonzero(np.abs(coef) > 1e-8)]
-            victim = min(involved, key=lambda j: (entries[j].value, j))
+            victim = min(involved, key=lambda j: (entries[j].cost, entries[j].value, j))
             entries[victim].status, entries[victim].reason = "hidden", COMPLEMENTARY
 
     def _complement_relations(self) -> None:
@@ -233,7 +256,7 @@ class Disclosure:
                 if small and len(hidden) == 1:
                     candidates = [e for e in cells if e.status == "shown" and e.value > 0]
                     if candidates:
-                        victim = min(candidates, key=lambda e: e.value)
+                        victim = min(candidates, key=lambda e: (e.cost, e.value))
                         victim.status, victim.reason = "hidden", COMPLEMENTARY
                         changed = True
 
@@ -277,13 +300,17 @@ class Disclosure:
         pandas.DataFrame
         """
         out = frame.copy()
+        blank: dict = {}
         for column, others in (hide_with or {}).items():
+            if column not in out.columns:
+                continue
             mask = out[column].map(lambda c: isinstance(c, Count) and self.hidden(c)).to_numpy(dtype=bool)
             for other in others:
                 if other in out.columns:
-                    out[other] = out[other].astype(object).where(~mask, np.nan)
-                    if not mask.any():
-                        out[other] = frame[other]
+                    blank[other] = blank.get(other, np.zeros(len(out), dtype=bool)) | mask
+        for other, mask in blank.items():
+            if mask.any():
+                out[other] = out[other].where(~mask)
         for column in out.columns:
             if out[column].dtype == object and out[column].map(lambda c: isinstance(c, Count)).any():
                 out[column] = out[column].map(self.show).astype(object)
