@@ -990,20 +990,24 @@ def strength_gains_vs_mdc(
         over = (gain.loc[ids] > mdc).to_numpy()
         if len(ids) != int(r["n"]) or int(over.sum()) != int(r["n_exceeding"]):
             over = None  # the stats function counts by another rule: counts without members
+        patients = (
+            info.loc[ids, "patient"].nunique() if over is not None else legs.loc[legs[GROUP] == g, "patient"].nunique()
+        )
+        shown = bool(patients >= min_cell)  # what identifies people is the patients behind the legs
         if over is None:
-            total = ledger.count(("mdc legs", g), value=int(r["n"]), universe="legs", table="MDC")
-            hits = ledger.count(("mdc exceeding", g), value=int(r["n_exceeding"]), universe="legs", table="MDC")
-            rest = ledger.count(("mdc not exceeding", g), value=int(r["n"]) - int(r["n_exceeding"]), universe="legs",
-                                published=False)
+            total = ledger.count(("mdc legs", g), value=int(r["n"]), universe="legs", table="MDC", published=shown)
+            hits = ledger.count(
+                ("mdc exceeding", g), value=int(r["n_exceeding"]), universe="legs", table="MDC", published=shown
+            )
+            rest = ledger.count(
+                ("mdc not exceeding", g), value=int(r["n"]) - int(r["n_exceeding"]), universe="legs", published=False
+            )
             ledger.relation(total, [hits, rest])
         else:
-            total = ledger.count(("mdc legs", g), members=ids, universe="legs", table="MDC")
-            hits = ledger.count(("mdc exceeding", g), members=ids[over], universe="legs", table="MDC")
+            total = ledger.count(("mdc legs", g), members=ids, universe="legs", table="MDC", published=shown)
+            hits = ledger.count(("mdc exceeding", g), members=ids[over], universe="legs", table="MDC", published=shown)
             ledger.count(("mdc not exceeding", g), members=ids[~over], universe="legs", published=False)
-        patients = info.loc[ids, "patient"].nunique() if over is not None else len(
-            set(legs.loc[legs[GROUP] == g, "patient"])
-        )
-        keep.append(patients >= min_cell)
+        keep.append(shown)
         n_cells.append(total)
         k_cells.append(hits)
     res["n"] = pd.Series(n_cells, index=res.index, dtype=object)
