@@ -708,9 +708,14 @@ def participant_flow(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure |
     for (stage, week, g, reason), parts in pooled.items():
         members = np.unique(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
         count = ledger.count(
-            ("flow", stage, week, g, reason), members=members.astype(np.int64), table="flow", cost=1 if g == "all" else None
+            ("flow", stage, week, g, reason),
+            members=members.astype(np.int64),
+            table="flow",
+            cost=1 if g == "all" else None,
         )
-        table.append({"stage": stage, "week": np.nan if week is None else week, "group": g, "reason": reason, "n": count})
+        table.append(
+            {"stage": stage, "week": np.nan if week is None else week, "group": g, "reason": reason, "n": count}
+        )
     flow = pd.DataFrame(table, columns=["stage", "week", "group", "reason", "n"])
     return _finish(ledger, own, flow, "flow")
 
@@ -844,7 +849,18 @@ def change_from_baseline(
                             p_wilcoxon=t.loc["wilcoxon", "p_value"],
                         )
                 rows.append(row)
-    cols = ["measure", "group", "week", "n", "mean_change", "conf_low", "conf_high", "hedges_g", "p_value", "p_wilcoxon"]
+    cols = [
+        "measure",
+        "group",
+        "week",
+        "n",
+        "mean_change",
+        "conf_low",
+        "conf_high",
+        "hedges_g",
+        "p_value",
+        "p_wilcoxon",
+    ]
     out = pd.DataFrame(rows).reindex(columns=cols)
     return _finish(ledger, own, out, "change")
 
@@ -868,7 +884,9 @@ def _hide_proportion(out: pd.DataFrame, count: str, min_cell: int) -> pd.DataFra
     shown["n"] = n_cells
     shown[count] = k_cells
     ledger.resolve()
-    return ledger.publish(shown, {count: ["proportion", "conf_low", "conf_high"], "n": ["proportion", "conf_low", "conf_high"]})
+    return ledger.publish(
+        shown, {count: ["proportion", "conf_low", "conf_high"], "n": ["proportion", "conf_low", "conf_high"]}
+    )
 
 
 def responder_rates(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None) -> pd.DataFrame:
@@ -918,7 +936,9 @@ def responder_rates(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | 
         hit = (reg[m].improvement_sign * cs["change"]) >= float(r["mcid"]) - TOL
         ids = cs[SUBJECT].to_numpy(dtype=np.int64)
         total = ledger.count(("responders n", m, g), members=ids, value=int(r["n"]), table="responders")
-        hits = ledger.count(("responders", m, g), members=ids[hit.to_numpy()], value=int(r["responders"]), table="responders")
+        hits = ledger.count(
+            ("responders", m, g), members=ids[hit.to_numpy()], value=int(r["responders"]), table="responders"
+        )
         ledger.count(("non-responders", m, g), members=ids[~hit.to_numpy()], published=False)
         n_cells.append(total)
         k_cells.append(hits)

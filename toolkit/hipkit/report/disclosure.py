@@ -158,8 +158,9 @@ class Disclosure:
             old.published = old.published or published
             return Count(key, value)
         self._resolved = False
-        self._entries[key] = _Entry(key, value, universe, codes, bool(published), table,
-                                    cost=float(value if cost is None else cost))
+        self._entries[key] = _Entry(
+            key, value, universe, codes, bool(published), table, cost=float(value if cost is None else cost)
+        )
         return Count(key, value)
 
     def relation(self, total: Count, parts) -> None:
@@ -177,10 +178,10 @@ class Disclosure:
             kind = self._universes.setdefault(universe, "codes")
             if not isinstance(kind, str):
                 raise InputError(f"universe {universe!r} mixes integer codes and labels")
-            codes = np.unique(members).astype(np.int64)
-            if len(codes) and codes[0] < 0:
+            codes = pd.unique(members.astype(np.int64, copy=False))  # hashing: no sort needed
+            if len(codes) and codes.min() < 0:
                 raise InputError("member codes must be non-negative")
-            self._sizes[universe] = max(self._sizes.get(universe, 0), int(codes[-1]) + 1 if len(codes) else 0)
+            self._sizes[universe] = max(self._sizes.get(universe, 0), int(codes.max()) + 1 if len(codes) else 0)
             return codes
         values = pd.unique(pd.Series(list(members), dtype=object))
         index = self._universes.get(universe, pd.Index([], dtype=object))
@@ -342,3 +343,62 @@ class Disclosure:
         """The member codes of a registered count (for tests and audits)."""
         e = self._entries[count.key if isinstance(count, Count) else count]
         return e.members
+
+
+def count_table(
+    ledger: Disclosure,
+    data: pd.DataFrame,
+    index,
+    columns: str | None = None,
+    subject: str = "participant_id",
+    name: str = "table",
+) -> pd.DataFrame:
+    """People per cell of a cross-table, each cell registered in ``ledger`` with the people it counts.
+
+    For notebooks and reports that build their own tables: the cells (and, through their member
+    sets, every margin they share with other tables) are protected together when the ledger is
+    resolved; show the table with :meth:`Disclosure.publish`.
+
+    Parameters
+    ----------
+    ledger : Disclosure
+    data : pandas.DataFrame
+        Long table, one or more rows per person.
+    index : str or list of str
+        Row variables.
+    columns : str, optional
+        Column variable (e.g. the visit week).
+    subject : str, default "participant_id"
+        Whose number is counted (distinct values per cell).
+    name : str, default "table"
+        Prefix of the ledger keys (one name per table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``index`` (as the frame's index), one column per value of ``columns`` (or ``"n"``),
+        cells :class:`Count` (0 where nobody is in the cell).
+
+    Examples
+    --------
+    >>> d = Disclosure(5)
+    >>> data = pd.DataFrame({"participant_id": range(9), "group": ["A"] * 7 + ["B"] * 2})
+    >>> t = count_table(d, data, "group")
+    >>> d.resolve()
+    >>> d.publish(t)["n"].tolist()
+    [7, '<5']
+    """
+    index = [index] if isinstance(index, str) else list(index)
+    keys = index + ([columns] if columns else [])
+    members = data.loc[data[subject].notna()].groupby(keys, observed=True, dropna=False)[subject].unique()
+    row_values = members.index.droplevel(columns).unique() if columns else members.index.unique()
+    col_values = sorted(members.index.get_level_values(columns).unique()) if columns else ["n"]
+    out = pd.DataFrame(index=row_values.sort_values(), columns=col_values, dtype=object)
+    for row in out.index:
+        row_key = row if isinstance(row, tuple) else (row,)
+        for col in col_values:
+            key = (*row_key, col) if columns else row_key
+            found = members.get(key if len(key) > 1 else key[0], [])
+            out.at[row, col] = ledger.count((name, *row_key, col), members=list(found), table=name)
+    out.columns.name = columns
+    return out

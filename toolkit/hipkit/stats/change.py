@@ -208,7 +208,8 @@ def paired_change(
     t, df, p and the CI are :func:`pingouin.ttest` (``paired=True``, follow-up vs baseline);
     V and its p are :func:`hipkit.stats.wilcoxon.signed_rank_test` (R's ``wilcox.test(paired =
     TRUE)``: exact below 50 nonzero changes without ties or zeros, otherwise the normal
-    approximation with continuity and tie correction; n log n, where pingouin's is quadratic), g is :func:`pingouin.compute_effsize`
+    approximation with continuity and tie correction; n log n, where pingouin's is quadratic), g is
+    :func:`pingouin.compute_effsize`
     (``eftype="hedges"``, paired: d_av = mean change / sqrt((SD_base^2 + SD_follow^2) / 2),
     times Hedges' small-sample correction; Lakens 2013). Participants without both values are
     counted in ``n_dropped``, never silently removed.

@@ -33,8 +33,8 @@ import hipkit
 from hipkit.registry import load_registry
 from hipkit.report import clinic as C
 from hipkit.report import figures as F
-from hipkit.report.disclosure import Disclosure
 from hipkit.report import markup as H  # every text shown goes through H (escaped); never HTML() or Markdown()
+from hipkit.report.disclosure import Disclosure
 from hipkit.report.index import git_commit
 
 warnings.filterwarnings("ignore")
@@ -214,9 +214,10 @@ if model_warnings:
 # distributed changes), computed as R's `wilcox.test(paired = TRUE)`: with fewer than 50 patients whose
 # change is nonzero and no tied changes, its exact p value; otherwise (and always with zero or tied
 # changes, as R) the normal approximation with continuity and tie correction, which is accurate at
-# these sizes and takes time proportional to n log n, so that a registry of any size can be reported. Responder rates use each measure's MCID and Wilson intervals. Strength gains
-# are compared with the MDC95 derived from the dynamometer's standard error of measurement. The strength
-# relation is a linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
+# these sizes and takes time proportional to n log n, so that a registry of any size can be reported.
+# Responder rates use each measure's MCID and Wilson intervals. Strength gains are compared with the
+# MDC95 derived from the dynamometer's standard error of measurement. The strength relation is a
+# linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
 # (REML; Satterthwaite degrees of freedom), strength averaged over the two legs. Counts of 1 to
 # min-cell − 1 patients are suppressed (shown "<5"), and so are rates and means that would reveal them.
 # Every count in the report (tables, figures, sentences, appendix) passes through one disclosure ledger
@@ -245,7 +246,8 @@ else:
         )
     )
     lines = [
-        f"{key.replace('_', ' ')}: " + "; ".join(f"{k}: {ledger.show(c)}" for k, c in items) for key, items in log_counts
+        f"{key.replace('_', ' ')}: " + "; ".join(f"{k}: {ledger.show(c)}" for k, c in items)
+        for key, items in log_counts
     ]
     display(H.bullets(lines) if lines else H.paragraph("No conversions were needed."))
     if len(quarantine_table):
