@@ -33,6 +33,10 @@ __all__ = [
     "ClinicData",
     "Note",
     "load_clinic_data",
+    "coded",
+    "patient_codes",
+    "register_report",
+    "publish",
     "save_prepared",
     "load_prepared",
     "suppress",
@@ -467,6 +471,23 @@ def patient_codes(cd: ClinicData) -> np.ndarray:
         cached = pd.factorize(cd.data[SUBJECT])[0].astype(np.int64)
         cd.__dict__["_patient_codes"] = cached
     return cached
+
+
+def coded(cd: ClinicData, columns: Sequence[str]) -> pd.DataFrame:
+    """The columns an analysis needs, with patients as their integer codes (grouping ints is fast; ids never needed).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    columns : sequence of str
+        Besides the patient, group and week (columns not in the data are skipped).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    keep = [c for c in dict.fromkeys([GROUP, TIME, *columns]) if c in cd.data.columns]
+    return cd.data[keep].assign(**{SUBJECT: patient_codes(cd)})
 
 
 def _leg_codes(cd: ClinicData) -> np.ndarray:
@@ -990,7 +1011,7 @@ def strength_gains_vs_mdc(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = strength_vs_mdc(cd.data, STRENGTH, group=GROUP, baseline=base_week)
+            res = strength_vs_mdc(coded(cd, [STRENGTH, "side"]), STRENGTH, group=GROUP, baseline=base_week)
     except HipkitError as exc:
         return Note("strength gains against the MDC", str(exc).splitlines()[0])
     res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
@@ -1320,7 +1341,9 @@ def within_person_relation(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fit = within_between(cd.data, outcome=outcome, predictor=STRENGTH, check_singular="warn")
+                fit = within_between(
+                    coded(cd, [outcome, STRENGTH, "side"]), outcome=outcome, predictor=STRENGTH, check_singular="warn"
+                )
                 g = fit.glance().iloc[0]
                 t = fit.tidy().set_index("term").loc[f"{STRENGTH}_within"]
         except HipkitError as exc:
