@@ -1100,9 +1100,16 @@ def data_quality(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | Non
         ]
         q = cd.quarantine
         if len(q):
+            by_action: dict = {}
             for (reason, action), n in q.groupby(["reason", "action"], dropna=False).size().items():
                 count = ledger.count(("quarantine", str(reason), str(action)), value=int(n), universe="records")
                 rows.append((f"  quarantined: {reason}", count, str(action)))
+                by_action.setdefault(str(action), []).append(count)
+            # Where the reasons of one action add up to a total shown above, that is a linked table too.
+            for action, total in (("row_removed", "quarantined"), ("value_set_missing", "values_quarantined")):
+                parts = by_action.get(action, [])
+                if parts and sum(c.value for c in parts) == cells[total].value:
+                    ledger.relation(cells[total], parts)
     else:
         count = ledger.count(("rows", "clean table"), value=len(cd.data), universe="rows", table="data quality")
         rows.append(("input was an already-clean table", count, "no cleaning log available"))
@@ -1200,6 +1207,12 @@ def quarantine_counts(cd: ClinicData, ledger: Disclosure) -> pd.DataFrame:
         ledger.count(("quarantine detail", str(a), str(b), str(c)), value=int(n), universe="records", table="appendix")
         for a, b, c, n in q[["reason", "action", "column", "count"]].itertuples(index=False)
     ]
+    # Each (reason, action) total of the data-quality table is the sum of its columns here.
+    for (reason, action), part in q.groupby(["reason", "action"], dropna=False):
+        total = ledger.count(
+            ("quarantine", str(reason), str(action)), value=sum(c.value for c in part["count"]), universe="records"
+        )
+        ledger.relation(total, list(part["count"]))
     return q
 
 
