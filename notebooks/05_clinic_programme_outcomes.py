@@ -38,6 +38,7 @@ from IPython.display import display
 import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
+from hipkit.report.disclosure import Disclosure, count_table
 
 RAW = "datasets/raw/clinic_multisite_export.csv"
 WEEKS = [0, 2, 4, 6]
@@ -155,45 +156,40 @@ data = data.assign(visit_week=data["visit_week"].astype(int))
 #
 # A patient counts as seen at a visit when the clinic recorded anything for them that week. Before sharing
 # tables outside the team, counts below 5 are hidden as "<5" so that no single patient can be picked out.
-# The small helper below does that.
+# Hiding one small count is not enough when totals are shown too (15 patients, 12 in one group: the other
+# group's "<5" is 3), so every count of this notebook is registered in one disclosure ledger, the same one
+# `hipkit report` uses (`hipkit.report.disclosure`). It knows which patients each count is about, and
+# hides a further count ("suppressed") wherever sums or differences of the shown ones would give a
+# hidden one away. The ledger decides once every table is registered, so the tables of this section and
+# of the next (patients by sex and site) are counted here and shown where they belong.
 
 
 # %%
-def suppress_small(counts, threshold=5):
-    """Replace counts below ``threshold`` by the text ``"<threshold"`` (e.g. ``"<5"``) for sharing.
-
-    Parameters
-    ----------
-    counts : pandas.Series or pandas.DataFrame
-        Whole-number counts; missing values stay missing.
-    threshold : int, default 5
-        Smallest count shown as a number.
-
-    Returns
-    -------
-    pandas.Series or pandas.DataFrame
-        The same shape, of object type: counts of at least ``threshold`` unchanged, smaller ones ``"<5"``.
-    """
-    keep = counts.isna() | (counts >= threshold)
-    return counts.astype(object).where(keep, f"<{threshold}")
-
-
-print("Helper check:", suppress_small(pd.Series([0, 3, 4, 5, 12])).tolist())
+ledger = Disclosure(min_cell=5)
+seen_counts = count_table(ledger, data, "group", "visit_week", name="seen")
+seen_site_counts = count_table(ledger, data, ["site", "group"], "visit_week", name="seen by site")
+people = data.loc[data["visit_week"] == 0].drop_duplicates("participant_id")
+# The size of each group at week 0 follows from a count and its percentage: it is published too.
+baseline_counts = count_table(ledger, people, "group", name="week 0")
+by_column = {column: count_table(ledger, people, [column, "group"], name=f"by {column}") for column in ["sex", "site"]}
+ledger.resolve()
+print("Ledger:", ledger.audit().groupby("status").size().to_dict())
 
 # %%
-seen = data.groupby(["group", "visit_week"])["participant_id"].nunique().unstack("visit_week")
+seen = ledger.publish(seen_counts)
 seen.columns = [f"week {w}" for w in seen.columns]
 print("Patients seen at each visit:")
-display(suppress_small(seen))
+display(seen)
 
-retention = seen.div(seen["week 0"], axis=0).mul(100).round(1).where(seen >= 5)
-print("As a percentage of those seen at week 0 (hidden where the count is below 5):")
+numbers = seen.apply(pd.to_numeric, errors="coerce")  # hidden counts are text: no percentage for them
+retention = numbers.div(numbers["week 0"], axis=0).mul(100).round(1)
+print("As a percentage of those seen at week 0 (hidden where a count is hidden):")
 display(retention)
 
-seen_site = data.groupby(["site", "group", "visit_week"])["participant_id"].nunique().unstack("visit_week")
+seen_site = ledger.publish(seen_site_counts)
 seen_site.columns = [f"week {w}" for w in seen_site.columns]
 print("Patients seen at each visit, by site:")
-display(suppress_small(seen_site))
+display(seen_site)
 
 # %% [markdown]
 # Roughly 5 to 7% of the patients still coming stop at each visit, in both programmes and at every site.
@@ -214,13 +210,14 @@ table1 = hipkit.table1(baseline, measures=table1_measures, by="group", show_n=Tr
 table1["measure"] = table1["measure"].map(labels)
 display(table1)
 
-people = baseline.drop_duplicates("participant_id")
+group_size = ledger.publish(baseline_counts)["n"]
 for column in ["sex", "site"]:
-    counts = pd.crosstab(people[column], people["group"])
-    percent = counts.div(counts.sum()).mul(100).round(1)
-    shown = suppress_small(counts).astype(str) + " (" + percent.astype(str) + "%)"
+    shown = ledger.publish(by_column[column])["n"].unstack("group")
+    counts = shown.apply(pd.to_numeric, errors="coerce")
+    percent = counts.div(pd.to_numeric(group_size, errors="coerce"), axis=1).mul(100).round(1)
+    text = shown.astype(str) + percent.map(lambda p: "" if pd.isna(p) else f" ({p}%)")
     print(f"Patients by {column} (n and % of the group):")
-    display(shown.where(counts >= 5, "<5"))
+    display(text)
 
 # %% [markdown]
 # The two groups start out alike: similar age, body mass, pain, knee function and hip strength, and about

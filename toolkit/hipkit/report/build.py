@@ -196,7 +196,6 @@ def clinic_report(
     >>> run = clinic_report("datasets/raw/clinic_multisite_export.csv", "reports/clinic.html")  # doctest: +SKIP
     """
     import nbformat
-    from papermill.parameterize import parameterize_notebook
 
     started = time.perf_counter()
     files = [Path(inputs)] if isinstance(inputs, (str, os.PathLike)) else [Path(p) for p in inputs]
@@ -217,27 +216,14 @@ def clinic_report(
             raise OutputError(f"cannot write {path}: it is a folder; give a file name")
     _check_writable(outputs)
 
-    nb = read_notebook(TEMPLATE)
-    params = {
-        "inputs": [str(f.resolve()) for f in files],
-        "title": title,
-        "programme_weeks": weeks,
-        "min_cell": int(min_cell),
-        "deidentify": bool(deidentify),
-        "salt_file": str(Path(salt_file).resolve()) if salt_file else None,
-    }
-    nb.metadata["hipkit_name"] = "clinic_report"
-    nb.metadata["papermill"] = {}
-    for cell in nb.cells:
-        cell.metadata.setdefault("tags", [])
-    nb = parameterize_notebook(nb, params, report_mode=False)
-    nb.metadata.pop("papermill", None)  # papermill's record holds the parameters (full paths): keep them out
-    for i, cell in enumerate(nb.cells):
-        cell["id"] = f"cell-{i}"
-    try:
-        executed = execute_notebook(nb, workdir=Path.cwd(), timeout=timeout)
-    except NotebookExecutionError as exc:
-        raise HipkitError(f"the report failed at template cell {exc.cell_index}: {exc.reason}") from None
+    with tempfile.TemporaryDirectory(prefix="hipkit-report-") as tmp:
+        # The data were read (and cleaned) once, above: the template reads that table back
+        # (``prepared``) instead of cleaning the export a second time.
+        prepared = Path(tmp) / "clinic_data.pickle"
+        clinic.save_prepared(cd, prepared)
+        n_patients = int(cd.data[clinic.SUBJECT].nunique())
+        del cd  # the kernel holds its own copy: do not keep two in memory
+        executed = _execute_template(files, title, weeks, min_cell, deidentify, salt_file, prepared, timeout)
     html = render_html(executed, out, title, hide_code=True)
     nb_path = None
     if notebook is not None:
@@ -249,5 +235,33 @@ def clinic_report(
         notebook=nb_path,
         seconds=time.perf_counter() - started,
         notes=notes,
-        n_patients=int(cd.data[clinic.SUBJECT].nunique()),
+        n_patients=n_patients,
     )
+
+
+def _execute_template(files, title, weeks, min_cell, deidentify, salt_file, prepared, timeout):
+    """The template with its parameters filled in, executed headless (one kernel)."""
+    from papermill.parameterize import parameterize_notebook
+
+    nb = read_notebook(TEMPLATE)
+    params = {
+        "inputs": [str(f.resolve()) for f in files],
+        "title": title,
+        "programme_weeks": weeks,
+        "min_cell": int(min_cell),
+        "deidentify": bool(deidentify),
+        "salt_file": str(Path(salt_file).resolve()) if salt_file else None,
+        "prepared": str(prepared),
+    }
+    nb.metadata["hipkit_name"] = "clinic_report"
+    nb.metadata["papermill"] = {}
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+    nb = parameterize_notebook(nb, params, report_mode=False)
+    nb.metadata.pop("papermill", None)  # papermill's record holds the parameters (full paths): keep them out
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    try:
+        return execute_notebook(nb, workdir=Path.cwd(), timeout=timeout)
+    except NotebookExecutionError as exc:
+        raise HipkitError(f"the report failed at template cell {exc.cell_index}: {exc.reason}") from None

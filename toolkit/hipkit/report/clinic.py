@@ -26,12 +26,19 @@ import pandas as pd
 from ..errors import HipkitError, InputError
 from ..registry import load_registry
 from . import markup
+from .disclosure import Count, Disclosure
 from .markup import Fragment
 
 __all__ = [
     "ClinicData",
     "Note",
     "load_clinic_data",
+    "coded",
+    "patient_codes",
+    "register_report",
+    "publish",
+    "save_prepared",
+    "load_prepared",
     "suppress",
     "participant_flow",
     "outcome_measures",
@@ -270,6 +277,46 @@ def load_clinic_data(
     )
 
 
+def save_prepared(cd: ClinicData, path: str | Path) -> Path:
+    """Write the loaded data for the report's kernel (a private temporary file; read by :func:`load_prepared`).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    path : str or path
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    import pickle
+
+    path = Path(path)
+    with open(path, "wb") as fh:
+        pickle.dump(cd, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def load_prepared(path: str | Path) -> ClinicData:
+    """Read back what :func:`save_prepared` wrote (only files hipkit wrote itself, in its own temporary folder).
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    ClinicData
+    """
+    import pickle
+
+    with open(path, "rb") as fh:
+        cd = pickle.load(fh)  # noqa: S301 - written by save_prepared in this run's private temporary folder
+    if not isinstance(cd, ClinicData):
+        raise InputError(f"{path}: not a prepared clinic table")
+    return cd
+
+
 def outcome_measures(data: pd.DataFrame) -> list[str]:
     """Registry outcome measures with at least one value in ``data``, in registry order.
 
@@ -383,11 +430,131 @@ def suppress(counts, min_cell: int = 5):
     return shown.mask(hidden, f"<{min_cell}")
 
 
-def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5):
+def _ledger(disclosure: Disclosure | None, min_cell: int) -> tuple[Disclosure, bool]:
+    """The report's ledger, or a private one (resolved at once) when a function is used on its own."""
+    if disclosure is not None:
+        return disclosure, False
+    return Disclosure(min_cell), True
+
+
+def _finish(ledger: Disclosure, own: bool, frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Standalone use: resolve the private ledger and return what is shown; else the frame of Counts."""
+    if not own:
+        return frame
+    ledger.resolve()
+    return ledger.publish(frame, HIDE_WITH.get(table))
+
+
+#: What else is blanked where a table's count is hidden (means, rates and intervals built on it).
+HIDE_WITH = {
+    "means": {"n": ["mean", "sd", "conf_low", "conf_high"]},
+    "change": {"n": ["mean_change", "conf_low", "conf_high", "hedges_g", "p_value", "p_wilcoxon"]},
+    "responders": {"responders": ["proportion", "conf_low", "conf_high"], "n": ["proportion", "conf_low", "conf_high"]},
+    "mdc": {"n_exceeding": ["proportion", "conf_low", "conf_high"], "n": ["proportion", "conf_low", "conf_high"]},
+    "relation": {"n_patients": ["estimate", "conf_low", "conf_high", "p_value"]},
+}
+
+
+def patient_codes(cd: ClinicData) -> np.ndarray:
+    """One integer per row of ``cd.data``: its patient, numbered once (the ledger's units).
+
+    Parameters
+    ----------
+    cd : ClinicData
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    cached = cd.__dict__.get("_patient_codes")
+    if cached is None or len(cached) != len(cd.data):
+        cached = pd.factorize(cd.data[SUBJECT])[0].astype(np.int64)
+        cd.__dict__["_patient_codes"] = cached
+    return cached
+
+
+def coded(cd: ClinicData, columns: Sequence[str]) -> pd.DataFrame:
+    """The columns an analysis needs, with patients as their integer codes (grouping ints is fast; ids never needed).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    columns : sequence of str
+        Besides the patient, group and week (columns not in the data are skipped).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    keep = [c for c in dict.fromkeys([GROUP, TIME, *columns]) if c in cd.data.columns]
+    return cd.data[keep].assign(**{SUBJECT: patient_codes(cd)})
+
+
+def _leg_codes(cd: ClinicData) -> np.ndarray:
+    """One integer per row: its leg (patient x side), for counts of legs."""
+    side = cd.data["side"].astype(str).to_numpy() if "side" in cd.data else np.full(len(cd.data), "")
+    return patient_codes(cd) * 3 + np.select([side == "left", side == "right"], [1, 2], 0)
+
+
+def register_report(cd: ClinicData, ledger: Disclosure, measures: Sequence[str]) -> dict:
+    """Every table of the report, computed with its counts registered in ``ledger`` (not yet resolved).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    ledger : Disclosure
+    measures : sequence of str
+
+    Returns
+    -------
+    dict
+        ``flow, means, change, responders, mdc, relation, table1, data_quality`` (frames of
+        :class:`~hipkit.report.disclosure.Count`; show them with :func:`publish` after
+        ``ledger.resolve()``), plus ``relation_notes`` and ``model_warnings``.
+    """
+    min_cell = ledger.min_cell
+    out = {
+        "flow": participant_flow(cd, min_cell, disclosure=ledger),
+        "means": visit_means(cd, measures, min_cell, disclosure=ledger),
+        "change": change_from_baseline(cd, measures, min_cell, disclosure=ledger),
+        "responders": responder_rates(cd, min_cell, disclosure=ledger),
+        "mdc": strength_gains_vs_mdc(cd, min_cell, disclosure=ledger),
+        "data_quality": data_quality(cd, min_cell, disclosure=ledger),
+    }
+    out["relation"], out["relation_notes"], out["model_warnings"] = within_person_relation(
+        cd, min_cell, disclosure=ledger
+    )
+    out["table1"], out["sex"] = table_one(cd, measures, min_cell, disclosure=ledger)
+    return out
+
+
+def publish(ledger: Disclosure, tables: dict) -> dict:
+    """The tables of :func:`register_report` as shown, after ``ledger.resolve()``.
+
+    Parameters
+    ----------
+    ledger : Disclosure
+    tables : dict
+
+    Returns
+    -------
+    dict
+    """
+    shown = dict(tables)
+    for name in ("flow", "means", "change", "responders", "mdc", "data_quality", "relation", "sex"):
+        frame = tables.get(name)
+        if isinstance(frame, pd.DataFrame):
+            shown[name] = ledger.publish(frame, HIDE_WITH.get(name))
+    if isinstance(tables.get("table1"), pd.DataFrame):
+        shown["table1"] = _publish_table1(ledger, tables["table1"])
+    return shown
+
+
+def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5, disclosure: Disclosure | None = None):
     """Table 1: mean (SD) [n] at week 0 by group, and patients by sex; small cells suppressed.
 
-    Groups with fewer than ``min_cell`` patients at week 0 are left out; a cell built on fewer than
-    ``min_cell`` values reads ``"<5 values"``.
+    Groups with fewer than ``min_cell`` patients at week 0 are left out; a cell whose number of
+    values is hidden reads ``"<5 values"`` (primary) or ``"suppressed"`` (complementary).
 
     Parameters
     ----------
@@ -395,6 +562,8 @@ def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5):
     measures : sequence of str
         Outcome measures (age and body mass are added first when present).
     min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger (counts registered, shown after it is resolved); default: a private one.
 
     Returns
     -------
@@ -404,41 +573,82 @@ def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5):
     sex : pandas.DataFrame or None
         Patients by sex and group (suppressed), or None without a sex column.
     """
-    import re
-
     from ..stats import table1
 
-    baseline = cd.data.loc[cd.data[TIME] == min(cd.programme_weeks)]
+    ledger, own = _ledger(disclosure, min_cell)
+    at_base = (cd.data[TIME] == min(cd.programme_weeks)).to_numpy()
+    baseline = cd.data.loc[at_base]
     if baseline.empty:
         return Note("Table 1", "no patient has a week-0 visit"), None
+    codes = patient_codes(cd)[at_base]
+    legs = _leg_codes(cd)[at_base]
     n = baseline.groupby(GROUP)[SUBJECT].nunique()
     keep = n[n >= min_cell].index
     if keep.empty:
         return Note("Table 1", f"every group has fewer than {min_cell} patients at week 0"), None
-    baseline = baseline.loc[baseline[GROUP].isin(keep)]
+    kept = baseline[GROUP].isin(keep).to_numpy()
+    baseline, codes, legs = baseline.loc[kept], codes[kept], legs[kept]
     covariates = [c for c in ("age_years", "body_mass_kg") if c in baseline and baseline[c].notna().any()]
+    rows = [*covariates, *measures]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = table1(baseline, measures=[*covariates, *measures], by=GROUP, show_n=True)
-
-    def hide(cell):
-        found = re.search(r"\[(\d+)\]\s*$", str(cell))
-        return f"<{min_cell} values" if found and 0 < int(found.group(1)) < min_cell else cell
-
-    for column in table.columns.drop("measure"):
-        table[column] = table[column].map(hide)
+        table = table1(baseline, measures=rows, by=GROUP, show_n=True)
+    reg = load_registry()
+    groups = baseline[GROUP].to_numpy()
+    cells = {}
+    for m in rows:
+        per_side = m in reg and reg[m].per_side and "side" in baseline
+        units = legs if per_side else codes
+        has = baseline[m].notna().to_numpy()
+        for g in table.columns.drop("measure"):
+            members = units[has & (groups == g)]
+            cells[(m, g)] = ledger.count(
+                ("table1", m, g), members=members, universe="legs" if per_side else "patients", table="Table 1"
+            )
+    table = table.copy()
+    for g in table.columns.drop("measure"):
+        table[g] = [(text, cells[(m, g)]) for m, text in zip(rows, table[g])]
     table["measure"] = table["measure"].map(short_label)
     sex = None
     if "sex" in baseline:
-        people = baseline.drop_duplicates(SUBJECT)
-        counts = people.groupby(["sex", GROUP]).size().unstack(GROUP).fillna(0).astype(int)
-        shown = suppress(counts, min_cell)
-        # The group's size is in Table 1, so one hidden cell could be recovered from the others.
-        for column in counts.columns:
-            if ((counts[column] > 0) & (counts[column] < min_cell)).any():
-                shown[column] = shown[column].where(counts[column].between(1, min_cell - 1), "suppressed")
-        sex = shown.reset_index()
+        first = ~pd.Series(codes).duplicated().to_numpy()
+        people = baseline.loc[first]
+        pc = codes[first]
+        sexes = people["sex"].astype(object).fillna("not recorded").astype(str).to_numpy()
+        pg_ = people[GROUP].to_numpy()
+        levels = sorted(set(sexes))
+        frame = {"sex": levels}
+        for g in sorted(set(pg_)):
+            frame[g] = [
+                ledger.count(("sex", s, g), members=pc[(sexes == s) & (pg_ == g)], table="Patients by sex")
+                for s in levels
+            ]
+        # The group's size at week 0 is a margin of this table (the patients behind Table 1's rows).
+        for g in sorted(set(pg_)):
+            ledger.count(("baseline patients", g), members=pc[pg_ == g], published=False)
+        sex = pd.DataFrame(frame)
+    if own:
+        ledger.resolve()
+        table = _publish_table1(ledger, table)
+        sex = ledger.publish(sex) if sex is not None else None
     return table, sex
+
+
+def _publish_table1(ledger: Disclosure, table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 cells ``"mean (SD) [n]"`` with n shown through the ledger (the cell blanked when n is hidden)."""
+    import re
+
+    out = table.copy()
+    for g in out.columns.drop("measure"):
+        shown = []
+        for text, count in out[g]:
+            value = ledger.show(count)
+            if isinstance(value, str):
+                shown.append(f"{value} values" if value.startswith("<") else "suppressed")
+            else:
+                shown.append(re.sub(r"\[\d+\]\s*$", f"[{value}]", str(text)))
+        out[g] = shown
+    return out
 
 
 def _per_visit(data: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
@@ -446,7 +656,7 @@ def _per_visit(data: pd.DataFrame, measures: Sequence[str]) -> pd.DataFrame:
     return data.groupby([SUBJECT, GROUP, TIME], as_index=False, observed=True)[list(measures)].mean()
 
 
-def participant_flow(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
+def participant_flow(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None) -> pd.DataFrame:
     """Participant flow: enrolled, seen at each visit, completed, and lost after each visit.
 
     A patient is *seen* at a visit when any outcome was recorded that week, *completed* when seen at
@@ -457,68 +667,553 @@ def participant_flow(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
     ----------
     cd : ClinicData
     min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``stage`` (``enrolled``, ``seen``, ``completed``, ``lost``), ``week``, ``group``, ``n``
-        (suppressed below ``min_cell``), ``reason`` (for ``lost``; ``"not recorded"`` if absent).
+        (suppressed below ``min_cell``, and wherever a hidden count could be recovered from others),
+        ``reason`` (for ``lost``; ``"not recorded"`` if absent).
     """
+    ledger, own = _ledger(disclosure, min_cell)
     data = cd.data
+    codes = patient_codes(cd)
     measures = outcome_measures(data)
-    recorded = data.loc[data[measures].notna().any(axis=1)]
+    recorded = data[measures].notna().any(axis=1).to_numpy()
     final = max(cd.programme_weeks)
-    rows = []
-    groups = sorted(data[GROUP].unique())
-    last = recorded.groupby(SUBJECT)[TIME].max()
+    groups_col = data[GROUP].to_numpy()
+    weeks_col = data[TIME].to_numpy(dtype=float)
+    rec = pd.DataFrame({"code": codes[recorded], "group": groups_col[recorded], "week": weeks_col[recorded]})
+    rec = rec.drop_duplicates()
+    last = rec.groupby("code")["week"].max()
     reason_col = "discharge_reason" if "discharge_reason" in data.columns else None
-    for g in [*groups, "all"]:
-        part = data if g == "all" else data.loc[data[GROUP] == g]
-        rec = recorded if g == "all" else recorded.loc[recorded[GROUP] == g]
-        rows.append({"stage": "enrolled", "week": np.nan, "group": g, "n": part[SUBJECT].nunique(), "reason": ""})
+    pairs = pd.DataFrame({"code": codes, "group": groups_col}).drop_duplicates()
+    reasons = pd.Series("not recorded", index=pd.Index(np.unique(codes)), dtype=object)
+    if reason_col:
+        given = data[reason_col].notna().to_numpy()
+        stated = pd.Series(data[reason_col].to_numpy()[given], index=codes[given]).astype(str)
+        stated = stated.groupby(level=0).last()
+        reasons.loc[stated.index] = stated.to_numpy()
+    rows = []  # (stage, week, group, reason, member codes)
+    for g in [*sorted(set(groups_col)), "all"]:
+        ids = pairs["code"].to_numpy() if g == "all" else pairs.loc[pairs["group"] == g, "code"].to_numpy()
+        ids = np.unique(ids)
+        r = rec if g == "all" else rec.loc[rec["group"] == g]
+        rows.append(("enrolled", np.nan, g, "", ids))
         for w in cd.programme_weeks:
-            rows.append(
-                {"stage": "seen", "week": w, "group": g, "n": rec.loc[rec[TIME] == w, SUBJECT].nunique(), "reason": ""}
-            )
-        ids = part[SUBJECT].unique()
-        lastg = last.reindex(ids)
-        rows.append({"stage": "completed", "week": final, "group": g, "n": int((lastg >= final).sum()), "reason": ""})
-        lost = lastg.loc[~(lastg >= final)]
-        if reason_col:
-            reasons = (
-                part.loc[part[reason_col].notna()]
-                .groupby(SUBJECT)[reason_col]
-                .last()
-                .reindex(lost.index)
-                .fillna("not recorded")
-                .astype(str)
-            )
-        else:
-            reasons = pd.Series("not recorded", index=lost.index)
-        lost_weeks = lost.fillna(-1)
-        for w in sorted(lost_weeks.unique()):
-            at = lost_weeks == w
-            for reason, count in reasons.loc[at].value_counts().sort_index().items():
-                rows.append(
-                    {"stage": "lost", "week": w if w >= 0 else np.nan, "group": g, "n": int(count), "reason": reason}
-                )
-    flow = pd.DataFrame(rows)
+            rows.append(("seen", w, g, "", r.loc[r["week"] == w, "code"].to_numpy()))
+        lastg = last.reindex(ids).to_numpy()
+        done = lastg >= final
+        rows.append(("completed", final, g, "", ids[done]))
+        lost, lost_weeks = ids[~done], np.nan_to_num(lastg[~done], nan=-1.0)
+        why = reasons.reindex(lost).to_numpy()
+        for w in np.unique(lost_weeks):
+            for reason in sorted(set(why[lost_weeks == w])):
+                rows.append(("lost", w if w >= 0 else np.nan, g, reason, lost[(lost_weeks == w) & (why == reason)]))
     # Free-text reasons are shown only when at least min_cell patients share them (a category, not a
     # note about one person); the rest are pooled.
-    lost = flow["stage"] == "lost"
-    shared = flow.loc[lost & (flow["group"] == "all")].groupby("reason")["n"].sum()
-    keep = set(shared[shared >= min_cell].index) | {"not recorded"}
-    flow.loc[lost & ~flow["reason"].isin(keep), "reason"] = "other reason (free text not shown)"
-    flow = flow.groupby(["stage", "week", "group", "reason"], sort=False, dropna=False, as_index=False)["n"].sum()
-    small = (flow["n"] > 0) & (flow["n"] < min_cell)
-    flow["n"] = suppress(flow["n"], min_cell)
-    # Secondary suppression: with a group's count hidden, the total would give it away.
-    key = ["stage", "week", "reason"]
-    hidden_rows = flow.loc[small & (flow["group"] != "all"), key].drop_duplicates()
-    if len(hidden_rows):
-        hit = flow[key].merge(hidden_rows.assign(_hit=True), on=key, how="left")["_hit"].fillna(False).to_numpy()
-        flow.loc[hit & (flow["group"] == "all").to_numpy() & ~small.to_numpy(), "n"] = "suppressed"
-    return flow
+    shared = {}
+    for stage, _, g, reason, members in rows:
+        if stage == "lost" and g == "all":
+            shared[reason] = shared.get(reason, 0) + len(members)
+    keep = {reason for reason, n in shared.items() if n >= min_cell} | {"not recorded"}
+    pooled: dict = {}
+    for stage, week, g, reason, members in rows:
+        if stage == "lost" and reason not in keep:
+            reason = "other reason (free text not shown)"
+        key = (stage, None if week != week else float(week), g, reason)
+        pooled.setdefault(key, []).append(members)
+    table = []
+    for (stage, week, g, reason), parts in pooled.items():
+        members = np.unique(np.concatenate(parts)) if parts else np.array([], dtype=np.int64)
+        count = ledger.count(
+            ("flow", stage, week, g, reason),
+            members=members.astype(np.int64),
+            table="flow",
+            cost=1 if g == "all" else None,
+        )
+        table.append(
+            {"stage": stage, "week": np.nan if week is None else week, "group": g, "reason": reason, "n": count}
+        )
+    flow = pd.DataFrame(table, columns=["stage", "week", "group", "reason", "n"])
+    return _finish(ledger, own, flow, "flow")
+
+
+def visit_means(
+    cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5, disclosure: Disclosure | None = None
+) -> pd.DataFrame:
+    """Mean of each measure per group and programme week, with a t-based 95% CI.
+
+    Per-side measures (strength) are averaged over the two sides of a patient first, so ``n`` counts
+    patients. Cells whose count is hidden are suppressed (mean and CI left empty).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    measures : sequence of str, optional
+        Default: every outcome measure with data.
+    min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, week, n, mean, sd, conf_low, conf_high``.
+    """
+    from scipy import stats
+
+    ledger, own = _ledger(disclosure, min_cell)
+    measures = list(measures) if measures is not None else outcome_measures(cd.data)
+    on_schedule = cd.data[TIME].isin(cd.programme_weeks).to_numpy()
+    frame = cd.data.loc[on_schedule, [GROUP, TIME, *measures]].assign(_code=patient_codes(cd)[on_schedule])
+    pv = frame.groupby(["_code", GROUP, TIME], as_index=False, observed=True)[measures].mean()
+    rows = []
+    for m in measures:
+        have = pv.loc[pv[m].notna()]
+        agg = have.groupby([GROUP, TIME])[m].agg(["count", "mean", "std"])
+        members = have.groupby([GROUP, TIME])["_code"].agg(lambda s: s.to_numpy())
+        for (g, w), r in agg.iterrows():
+            n = int(r["count"])
+            half = stats.t.ppf(0.975, n - 1) * r["std"] / math.sqrt(n) if n > 1 else np.nan
+            rows.append(
+                {
+                    "measure": m,
+                    "group": g,
+                    "week": w,
+                    "n": ledger.count(("visit", m, g, float(w)), members=members.loc[(g, w)], table="visit means"),
+                    "mean": r["mean"],
+                    "sd": r["std"],
+                    "conf_low": r["mean"] - half,
+                    "conf_high": r["mean"] + half,
+                }
+            )
+    out = pd.DataFrame(rows, columns=["measure", "group", "week", "n", "mean", "sd", "conf_low", "conf_high"])
+    return _finish(ledger, own, out, "means")
+
+
+def change_from_baseline(
+    cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5, disclosure: Disclosure | None = None
+) -> pd.DataFrame:
+    """Mean change from week 0 per group and later programme week: paired t CI and Hedges' g.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    measures : sequence of str, optional
+    min_cell : int, default 5
+        Rows with fewer patients are suppressed.
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, week, n, mean_change, conf_low, conf_high, hedges_g, p_value`` (paired t)
+        and ``p_wilcoxon`` (Wilcoxon signed-rank test).
+
+    Notes
+    -----
+    :func:`hipkit.paired_change` per group and week (patients with both visits; per-side measures
+    averaged over sides): the paired t test, and the Wilcoxon signed-rank test as R's
+    ``wilcox.test(paired = TRUE)`` (exact p below 50 patients with nonzero, untied changes; the
+    normal approximation with continuity and tie correction otherwise; n log n). One table of
+    patients x visits is made once; each test sees only its own pairs (linear in patients).
+    """
+    from ..stats import paired_change
+
+    ledger, own = _ledger(disclosure, min_cell)
+    measures = list(measures) if measures is not None else outcome_measures(cd.data)
+    rows = []
+    base = min(cd.programme_weeks)
+    on_schedule = cd.data[TIME].isin(cd.programme_weeks).to_numpy()
+    frame = cd.data.loc[on_schedule, [GROUP, TIME, *measures]].assign(_code=patient_codes(cd)[on_schedule])
+    pv = frame.groupby(["_code", GROUP, TIME], as_index=False, observed=True)[measures].mean()
+    for m in measures:
+        wide = pv.pivot_table(index=[GROUP, "_code"], columns=TIME, values=m, aggfunc="first", observed=True)
+        present = set(wide.index.get_level_values(GROUP).unique())
+        for g in sorted(cd.data[GROUP].unique()):
+            part = wide.xs(g, level=GROUP) if g in present else wide.iloc[:0]
+            for w in cd.programme_weeks:
+                if w == base:
+                    continue
+                row = {"measure": m, "group": g, "week": w}
+                pair = part[[base, w]].dropna() if base in part.columns and w in part.columns else part.iloc[:0, :0]
+                n = len(pair)
+                row["n"] = ledger.count(
+                    ("change", m, g, float(w)), members=pair.index.to_numpy(dtype=np.int64), table="change"
+                )
+                if n >= max(min_cell, 2):
+                    long = pd.DataFrame(
+                        {
+                            SUBJECT: np.tile(pair.index.to_numpy(), 2),
+                            TIME: np.repeat([base, w], n),
+                            m: np.concatenate([pair[base].to_numpy(), pair[w].to_numpy()]),
+                        }
+                    )
+                    try:
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            res = paired_change(long, m, baseline=base, follow_up=w)
+                    except (HipkitError, ValueError):
+                        res = None
+                    if res is not None:
+                        t = res.set_index("test")
+                        row.update(
+                            mean_change=t.loc["paired_t", "estimate"],
+                            conf_low=t.loc["paired_t", "conf_low"],
+                            conf_high=t.loc["paired_t", "conf_high"],
+                            hedges_g=t.loc["paired_t", "hedges_g"],
+                            p_value=t.loc["paired_t", "p_value"],
+                            p_wilcoxon=t.loc["wilcoxon", "p_value"],
+                        )
+                rows.append(row)
+    cols = [
+        "measure",
+        "group",
+        "week",
+        "n",
+        "mean_change",
+        "conf_low",
+        "conf_high",
+        "hedges_g",
+        "p_value",
+        "p_wilcoxon",
+    ]
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    return _finish(ledger, own, out, "change")
+
+
+def _hide_proportion(out: pd.DataFrame, count: str, min_cell: int) -> pd.DataFrame:
+    """Suppress a count, its complement and the proportion they give away when either is small.
+
+    A standalone rule for one table of counts without member sets (the report itself registers
+    counts and their complements in its :class:`~hipkit.report.disclosure.Disclosure` ledger).
+    """
+    ledger = Disclosure(min_cell)
+    n_cells, k_cells = [], []
+    for i, (n, k) in enumerate(zip(out["n"].astype(int), out[count].astype(int))):
+        total = ledger.count(("n", i), value=n)
+        hits = ledger.count((count, i), value=k)
+        rest = ledger.count(("rest", i), value=n - k, published=False)
+        ledger.relation(total, [hits, rest])
+        n_cells.append(total)
+        k_cells.append(hits)
+    shown = out.copy()
+    shown["n"] = n_cells
+    shown[count] = k_cells
+    ledger.resolve()
+    return ledger.publish(
+        shown, {count: ["proportion", "conf_low", "conf_high"], "n": ["proportion", "conf_low", "conf_high"]}
+    )
+
+
+def responder_rates(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None) -> pd.DataFrame:
+    """Share of patients whose change from week 0 to their last visit reached each measure's MCID.
+
+    Only measures with a published MCID in the registry are included; Wilson 95% CIs (Wilson 1927).
+    Suppressed where the responders or non-responders number 1 to ``min_cell - 1`` (the
+    non-responders are registered as a count that is not shown but follows from the others).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``measure, group, n, responders, proportion, conf_low, conf_high, mcid, mcid_source``.
+    """
+    from ..stats import change_scores, responders
+    from ..stats.responder import TOL
+
+    ledger, own = _ledger(disclosure, min_cell)
+    reg = load_registry()
+    measures = [m for m in outcome_measures(cd.data) if reg[m].mcid is not None]
+    cols = ["measure", "group", "n", "responders", "proportion", "conf_low", "conf_high", "mcid", "mcid_source"]
+    if not measures:
+        return pd.DataFrame(columns=cols)
+    frame = cd.data[[GROUP, TIME, *measures]].assign(**{SUBJECT: patient_codes(cd)})
+    per_visit = _per_visit(frame, measures)  # one row per patient and visit, sides averaged; ids are codes
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = responders(per_visit, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
+    except HipkitError:
+        return pd.DataFrame(columns=cols)
+    res = _ordered_interval(res.loc[res["n"] > 0, cols].reset_index(drop=True), "proportion", (0.0, 1.0))
+    n_cells, k_cells = [], []
+    for _, r in res.iterrows():
+        m, g = r["measure"], r["group"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cs = change_scores(per_visit.loc[per_visit[GROUP] == g], m, baseline=min(cd.programme_weeks))
+        cs = cs.loc[cs["change"].notna()]
+        hit = (reg[m].improvement_sign * cs["change"]) >= float(r["mcid"]) - TOL
+        ids = cs[SUBJECT].to_numpy(dtype=np.int64)
+        total = ledger.count(("responders n", m, g), members=ids, value=int(r["n"]), table="responders")
+        hits = ledger.count(
+            ("responders", m, g), members=ids[hit.to_numpy()], value=int(r["responders"]), table="responders"
+        )
+        ledger.count(("non-responders", m, g), members=ids[~hit.to_numpy()], published=False)
+        n_cells.append(total)
+        k_cells.append(hits)
+    res["n"] = pd.Series(n_cells, index=res.index, dtype=object)
+    res["responders"] = pd.Series(k_cells, index=res.index, dtype=object)
+    return _finish(ledger, own, res, "responders")
+
+
+def strength_gains_vs_mdc(
+    cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None
+) -> pd.DataFrame | Note:
+    """Share of legs whose strength gain (week 0 to last visit) exceeds the MDC95.
+
+    Each leg is judged on its own, as the MDC is for one reading (so ``n`` counts legs; the two legs
+    of a patient are not independent, so the CIs are a little narrow). The MDC is the registry's
+    (derived from the between-tester SEM of Piva et al. 2006). The legs, the legs exceeding the MDC
+    and the rest are counts in the ledger (universe ``legs``); a group with fewer than ``min_cell``
+    patients behind its legs is not shown.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
+
+    Returns
+    -------
+    pandas.DataFrame or Note
+        ``group, unit, n, n_exceeding, proportion, conf_low, conf_high, mdc``; a :class:`Note` if there is no
+        strength measure or no follow-up.
+    """
+    from ..stats import strength_vs_mdc
+
+    ledger, own = _ledger(disclosure, min_cell)
+    if STRENGTH not in outcome_measures(cd.data):
+        return Note("strength gains against the MDC", "the data have no hip-abductor strength readings")
+    base_week = min(cd.programme_weeks)
+    has = cd.data[STRENGTH].notna().to_numpy()
+    legs = pd.DataFrame(
+        {
+            "leg": _leg_codes(cd)[has],
+            "patient": patient_codes(cd)[has],
+            GROUP: cd.data[GROUP].to_numpy()[has],
+            TIME: cd.data[TIME].to_numpy(dtype=float)[has],
+            STRENGTH: cd.data[STRENGTH].to_numpy(dtype=float)[has],
+        }
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = strength_vs_mdc(coded(cd, [STRENGTH, "side"]), STRENGTH, group=GROUP, baseline=base_week)
+    except HipkitError as exc:
+        return Note("strength gains against the MDC", str(exc).splitlines()[0])
+    res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
+    if res.empty:
+        return Note("strength gains against the MDC", "no patient has strength at week 0 and at a later visit")
+    res = _ordered_interval(res.reset_index(drop=True), "proportion", (0.0, 1.0))
+    # The legs behind each row: a week-0 reading and a later one (the last), per leg.
+    first = legs.loc[legs[TIME] == base_week].groupby("leg")[STRENGTH].mean()
+    later = legs.loc[legs[TIME] > base_week].sort_values(TIME).groupby("leg")[STRENGTH].last()
+    gain = (later - first).dropna()
+    info = legs.drop_duplicates("leg").set_index("leg")
+    mdc = float(res["mdc"].iloc[0])
+    n_cells, k_cells, keep = [], [], []
+    for _, r in res.iterrows():
+        g = r["group"]
+        ids = gain.index[(info.loc[gain.index, GROUP] == g).to_numpy()].to_numpy(dtype=np.int64)
+        over = (gain.loc[ids] > mdc).to_numpy()
+        if len(ids) != int(r["n"]) or int(over.sum()) != int(r["n_exceeding"]):
+            over = None  # the stats function counts by another rule: counts without members
+        patients = (
+            info.loc[ids, "patient"].nunique() if over is not None else legs.loc[legs[GROUP] == g, "patient"].nunique()
+        )
+        shown = bool(patients >= min_cell)  # what identifies people is the patients behind the legs
+        if over is None:
+            total = ledger.count(("mdc legs", g), value=int(r["n"]), universe="legs", table="MDC", published=shown)
+            hits = ledger.count(
+                ("mdc exceeding", g), value=int(r["n_exceeding"]), universe="legs", table="MDC", published=shown
+            )
+            rest = ledger.count(
+                ("mdc not exceeding", g), value=int(r["n"]) - int(r["n_exceeding"]), universe="legs", published=False
+            )
+            ledger.relation(total, [hits, rest])
+        else:
+            total = ledger.count(("mdc legs", g), members=ids, universe="legs", table="MDC", published=shown)
+            hits = ledger.count(("mdc exceeding", g), members=ids[over], universe="legs", table="MDC", published=shown)
+            ledger.count(("mdc not exceeding", g), members=ids[~over], universe="legs", published=False)
+        keep.append(shown)
+        n_cells.append(total)
+        k_cells.append(hits)
+    res["n"] = pd.Series(n_cells, index=res.index, dtype=object)
+    res["n_exceeding"] = pd.Series(k_cells, index=res.index, dtype=object)
+    # What identifies people is the number of patients behind the legs: a group with few is left out.
+    res = res.loc[keep].reset_index(drop=True)
+    if res.empty:
+        return Note("strength gains against the MDC", f"fewer than {min_cell} patients with strength at two visits")
+    return _finish(ledger, own, res, "mdc")
+
+
+def data_quality(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None) -> pd.DataFrame:
+    """Data-quality notes: rows set aside, values blanked, duplicates, out-of-window visits.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger; default: a private one, resolved here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item, count, detail``; counts suppressed below ``min_cell`` (and where the record
+        accounting would give a hidden one away).
+    """
+    ledger, own = _ledger(disclosure, min_cell)
+    rows = []
+    if cd.log is not None:
+        r = cd.log["rows"]
+        cells = {
+            k: ledger.count(("records", k), value=int(r.get(k, 0) or 0), universe="records", table="data quality")
+            for k in ("in", "clean", "quarantined", "duplicates_removed", "values_quarantined")
+        }
+        # Every record is clean, quarantined or a duplicate: the first four are one linked table.
+        ledger.relation(cells["in"], [cells["clean"], cells["quarantined"], cells["duplicates_removed"]])
+        rows += [
+            ("records in the export(s)", cells["in"], ""),
+            (
+                "records in the clean table",
+                cells["clean"],
+                "every record is clean, quarantined or a duplicate: "
+                + ("balances" if r.get("invariant_holds") else "DOES NOT BALANCE"),
+            ),
+            ("records quarantined (set aside whole)", cells["quarantined"], ""),
+            ("exact duplicate records removed", cells["duplicates_removed"], ""),
+            ("single values set to missing (rest of record kept)", cells["values_quarantined"], ""),
+        ]
+        q = cd.quarantine
+        if len(q):
+            by_action: dict = {}
+            for (reason, action), n in q.groupby(["reason", "action"], dropna=False).size().items():
+                count = ledger.count(("quarantine", str(reason), str(action)), value=int(n), universe="records")
+                rows.append((f"  quarantined: {reason}", count, str(action)))
+                by_action.setdefault(str(action), []).append(count)
+            # Where the reasons of one action add up to a total shown above, that is a linked table too.
+            for action, total in (("row_removed", "quarantined"), ("value_set_missing", "values_quarantined")):
+                parts = by_action.get(action, [])
+                if parts and sum(c.value for c in parts) == cells[total].value:
+                    ledger.relation(cells[total], parts)
+    else:
+        count = ledger.count(("rows", "clean table"), value=len(cd.data), universe="rows", table="data quality")
+        rows.append(("input was an already-clean table", count, "no cleaning log available"))
+    codes = patient_codes(cd)
+    if "out_of_window" in cd.data:
+        flagged = cd.data["out_of_window"].fillna(False).astype(bool).to_numpy()
+        visits = codes[flagged] * 1000 + np.round(cd.data[TIME].to_numpy(dtype=float)[flagged]).astype(np.int64) % 1000
+        rows.append(
+            (
+                "visits outside their visit window (kept)",
+                ledger.count(("out of window visits",), members=visits.astype(np.int64), universe="visits"),
+                "weeks from baseline differ from the protocol week by more than the window",
+            )
+        )
+    recorded = cd.data[outcome_measures(cd.data)].notna().any(axis=1).to_numpy()
+    seen = pd.Series(cd.data[TIME].to_numpy(dtype=float)[recorded]).groupby(codes[recorded])
+    first, last = seen.min(), seen.max()
+    base = min(cd.programme_weeks)
+    only_base = first.index[((first == base) & (last == base)).to_numpy()] if len(cd.programme_weeks) > 1 else []
+    everyone = np.unique(codes)
+    rows += [
+        (
+            "patients seen only at week 0",
+            ledger.count(("dq", "only week 0"), members=np.asarray(only_base, dtype=np.int64), table="data quality"),
+            "counted in the participant flow (lost after week 0); no change, responder or MDC result",
+        ),
+        (
+            "patients with no week-0 visit",
+            ledger.count(("dq", "no week 0"), members=first.index[(first > base).to_numpy()].to_numpy(dtype=np.int64)),
+            "counted in the participant flow; no change, responder or MDC result",
+        ),
+        (
+            "patients with no outcome recorded",
+            ledger.count(("dq", "no outcome"), members=np.setdiff1d(everyone, first.index.to_numpy(dtype=np.int64))),
+            "counted as enrolled only",
+        ),
+    ]
+    off = ~cd.data[TIME].isin(cd.programme_weeks)
+    rows.append(
+        (
+            "rows at weeks outside the programme schedule (not analysed)",
+            ledger.count(("rows", "off schedule"), value=int(off.sum()), universe="rows"),
+            f"schedule: weeks {', '.join(f'{w:g}' for w in cd.programme_weeks)}",
+        )
+    )
+    out = pd.DataFrame(rows, columns=["item", "count", "detail"])
+    return _finish(ledger, own, out, "data_quality")
+
+
+def cleaning_counts(cd: ClinicData, ledger: Disclosure) -> list[tuple[str, list[tuple[str, Count]]]]:
+    """The cleaning log's conversion counts (appendix), registered in ``ledger`` (records).
+
+    Parameters
+    ----------
+    cd : ClinicData
+    ledger : Disclosure
+
+    Returns
+    -------
+    list of (str, list of (str, Count))
+        One entry per kind of step (unit conversions, visit labels, ...), each a list of labelled counts.
+    """
+    if cd.log is None:
+        return []
+    out = []
+    counts = cd.log["counts"]
+    for key in ("unit_conversions", "units_assumed", "visit_labels", "categories", "missing_tokens", "derivations"):
+        if counts.get(key):
+            items = [
+                (str(k), ledger.count(("log", key, str(k)), value=int(v), universe="records", table="appendix"))
+                for k, v in counts[key].items()
+            ]
+            out.append((key, items))
+    return out
+
+
+def quarantine_counts(cd: ClinicData, ledger: Disclosure) -> pd.DataFrame:
+    """Quarantined records by reason, action and column (appendix), registered in ``ledger``.
+
+    Parameters
+    ----------
+    cd : ClinicData
+    ledger : Disclosure
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``reason, action, column, count`` (counts as :class:`~hipkit.report.disclosure.Count`).
+    """
+    q = cd.quarantine
+    if not len(q):
+        return pd.DataFrame(columns=["reason", "action", "column", "count"])
+    q = q.groupby(["reason", "action", "column"], dropna=False).size().rename("count").reset_index()
+    q["count"] = [
+        ledger.count(("quarantine detail", str(a), str(b), str(c)), value=int(n), universe="records", table="appendix")
+        for a, b, c, n in q[["reason", "action", "column", "count"]].itertuples(index=False)
+    ]
+    # Each (reason, action) total of the data-quality table is the sum of its columns here.
+    for (reason, action), part in q.groupby(["reason", "action"], dropna=False):
+        total = ledger.count(
+            ("quarantine", str(reason), str(action)), value=sum(c.value for c in part["count"]), universe="records"
+        )
+        ledger.relation(total, list(part["count"]))
+    return q
 
 
 _SHORT = {
@@ -608,209 +1303,13 @@ def _ordered_interval(frame: pd.DataFrame, estimate: str, bounds: tuple[float, f
     return out
 
 
-def visit_means(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
-    """Mean of each measure per group and programme week, with a t-based 95% CI.
-
-    Per-side measures (strength) are averaged over the two sides of a patient first, so ``n`` counts
-    patients. Cells with fewer than ``min_cell`` patients are suppressed (mean and CI left empty).
-
-    Parameters
-    ----------
-    cd : ClinicData
-    measures : sequence of str, optional
-        Default: every outcome measure with data.
-    min_cell : int, default 5
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``measure, group, week, n, mean, sd, conf_low, conf_high``.
-    """
-    from scipy import stats
-
-    measures = list(measures) if measures is not None else outcome_measures(cd.data)
-    pv = _per_visit(cd.data.loc[cd.data[TIME].isin(cd.programme_weeks)], measures)
-    rows = []
-    for m in measures:
-        agg = pv.groupby([GROUP, TIME])[m].agg(["count", "mean", "std"]).reset_index()
-        for _, r in agg.iterrows():
-            n = int(r["count"])
-            if n == 0:
-                continue
-            half = stats.t.ppf(0.975, n - 1) * r["std"] / math.sqrt(n) if n > 1 else np.nan
-            ok = n >= min_cell
-            rows.append(
-                {
-                    "measure": m,
-                    "group": r[GROUP],
-                    "week": r[TIME],
-                    "n": n,
-                    "mean": r["mean"] if ok else np.nan,
-                    "sd": r["std"] if ok else np.nan,
-                    "conf_low": r["mean"] - half if ok else np.nan,
-                    "conf_high": r["mean"] + half if ok else np.nan,
-                }
-            )
-    out = pd.DataFrame(rows, columns=["measure", "group", "week", "n", "mean", "sd", "conf_low", "conf_high"])
-    out["n"] = suppress(out["n"], min_cell)
-    return out
-
-
-def change_from_baseline(cd: ClinicData, measures: Sequence[str] | None = None, min_cell: int = 5) -> pd.DataFrame:
-    """Mean change from week 0 per group and later programme week: paired t CI and Hedges' g.
-
-    Parameters
-    ----------
-    cd : ClinicData
-    measures : sequence of str, optional
-    min_cell : int, default 5
-        Rows with fewer patients are suppressed.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``measure, group, week, n, mean_change, conf_low, conf_high, hedges_g, p_value``.
-
-    Notes
-    -----
-    :func:`hipkit.paired_change` per group and week (patients with both visits; per-side measures
-    averaged over sides). Hedges' g is the mean change over the SD of the changes, bias-corrected
-    (Hedges 1981).
-    """
-    from ..stats import paired_change
-
-    measures = list(measures) if measures is not None else outcome_measures(cd.data)
-    rows = []
-    base = min(cd.programme_weeks)
-    for m in measures:
-        for g in sorted(cd.data[GROUP].unique()):
-            part = cd.data.loc[cd.data[GROUP] == g]
-            for w in cd.programme_weeks:
-                if w == base:
-                    continue
-                row = {"measure": m, "group": g, "week": w, "n": 0}
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        res = paired_change(part, m, baseline=base, follow_up=w, average_sides=True)
-                    t = res.loc[res["test"] == "paired_t"].iloc[0]
-                    row["n"] = int(t["n"])
-                    if row["n"] >= min_cell:
-                        row.update(
-                            mean_change=t["estimate"],
-                            conf_low=t["conf_low"],
-                            conf_high=t["conf_high"],
-                            hedges_g=t["hedges_g"],
-                            p_value=t["p_value"],
-                        )
-                except (HipkitError, IndexError, KeyError, ValueError):
-                    pass
-                rows.append(row)
-    cols = ["measure", "group", "week", "n", "mean_change", "conf_low", "conf_high", "hedges_g", "p_value"]
-    out = pd.DataFrame(rows).reindex(columns=cols)
-    out["n"] = suppress(out["n"], min_cell)
-    return out
-
-
-def _hide_proportion(out: pd.DataFrame, count: str, min_cell: int) -> pd.DataFrame:
-    """Suppress a count, its complement and the proportion they give away when either is small."""
-    n = out["n"].astype(float)
-    k = out[count].astype(float)
-    risky = (n < min_cell) | ((k > 0) & (k < min_cell)) | ((n - k > 0) & (n - k < min_cell))
-    out.loc[risky, ["proportion", "conf_low", "conf_high"]] = np.nan
-    # With n shown, the count would give its complement away: hide it whenever the pair is risky.
-    out[count] = (
-        out[count].astype(object).mask(risky, "suppressed").mask(risky & (k > 0) & (k < min_cell), f"<{min_cell}")
-    )
-    out["n"] = suppress(out["n"], min_cell)
-    return out
-
-
-def responder_rates(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
-    """Share of patients whose change from week 0 to their last visit reached each measure's MCID.
-
-    Only measures with a published MCID in the registry are included; Wilson 95% CIs (Wilson 1927).
-    Suppressed where the responders or non-responders number 1 to ``min_cell - 1``.
-
-    Parameters
-    ----------
-    cd : ClinicData
-    min_cell : int, default 5
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``measure, group, n, responders, proportion, conf_low, conf_high, mcid, mcid_source``.
-    """
-    from ..stats import responders
-
-    reg = load_registry()
-    measures = [m for m in outcome_measures(cd.data) if reg[m].mcid is not None]
-    cols = ["measure", "group", "n", "responders", "proportion", "conf_low", "conf_high", "mcid", "mcid_source"]
-    if not measures:
-        return pd.DataFrame(columns=cols)
-    per_visit = _per_visit(cd.data, measures)  # one row per patient and visit, sides averaged
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = responders(per_visit, measures=measures, group=GROUP, baseline=min(cd.programme_weeks))
-    except HipkitError:
-        return pd.DataFrame(columns=cols)
-    res = _ordered_interval(res.loc[res["n"] > 0, cols].reset_index(drop=True), "proportion", (0.0, 1.0))
-    return _hide_proportion(res, "responders", min_cell)
-
-
-def strength_gains_vs_mdc(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame | Note:
-    """Share of legs whose strength gain (week 0 to last visit) exceeds the MDC95.
-
-    Each leg is judged on its own, as the MDC is for one reading (so ``n`` counts legs; the two legs
-    of a patient are not independent, so the CIs are a little narrow). The MDC is the registry's
-    (derived from the between-tester SEM of Piva et al. 2006).
-
-    Parameters
-    ----------
-    cd : ClinicData
-    min_cell : int, default 5
-
-    Returns
-    -------
-    pandas.DataFrame or Note
-        ``group, unit, n, n_exceeding, proportion, conf_low, conf_high, mdc``; a :class:`Note` if there is no
-        strength measure or no follow-up.
-    """
-    from ..stats import strength_vs_mdc
-
-    if STRENGTH not in outcome_measures(cd.data):
-        return Note("strength gains against the MDC", "the data have no hip-abductor strength readings")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = strength_vs_mdc(cd.data, STRENGTH, group=GROUP, baseline=min(cd.programme_weeks))
-    except HipkitError as exc:
-        return Note("strength gains against the MDC", str(exc).splitlines()[0])
-    res = res.loc[res["n"] > 0, ["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc"]]
-    if res.empty:
-        return Note("strength gains against the MDC", "no patient has strength at week 0 and at a later visit")
-    res = _ordered_interval(res.reset_index(drop=True), "proportion", (0.0, 1.0))
-    res = _hide_proportion(res, "n_exceeding", min_cell)
-    # The counts are of legs; what identifies people is the number of patients behind them.
-    with_strength = cd.data.loc[cd.data[STRENGTH].notna()]
-    base = with_strength.loc[with_strength[TIME] == min(cd.programme_weeks), SUBJECT]
-    later = with_strength.loc[with_strength[TIME] > min(cd.programme_weeks), SUBJECT]
-    both = with_strength.loc[with_strength[SUBJECT].isin(set(base) & set(later))]
-    patients = both.groupby(GROUP)[SUBJECT].nunique().reindex(res["group"]).fillna(0).to_numpy()
-    few = patients < min_cell
-    res.loc[few, ["proportion", "conf_low", "conf_high"]] = np.nan
-    res["n"] = res["n"].astype(object).mask(few, f"<{min_cell} patients")
-    res["n_exceeding"] = res["n_exceeding"].astype(object).mask(few, "suppressed")
-    return res
-
-
 def _step_for(measure: str) -> float:
     return {"hip_abd_strength_n": 10.0, "hip_abd_strength_nkg": 0.1}.get(measure, 1.0)
 
 
-def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFrame, list[Note], list[str]]:
+def within_person_relation(
+    cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | None = None
+) -> tuple[pd.DataFrame, list[Note], list[str]]:
     """Within-patient relation of strength to pain and to function, as mixed-model estimates and sentences.
 
     For each of pain and function (the first measure of each present), fits
@@ -822,6 +1321,8 @@ def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFr
     ----------
     cd : ClinicData
     min_cell : int, default 5
+    disclosure : Disclosure, optional
+        The report's ledger (``n_patients`` and ``n_visits`` are counts in it); default: a private one.
 
     Returns
     -------
@@ -835,6 +1336,7 @@ def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFr
     """
     from ..models.predictors import within_between
 
+    ledger, own = _ledger(disclosure, min_cell)
     measures = outcome_measures(cd.data)
     outcomes = [m for m in PAIN_MEASURES if m in measures][:1] + [m for m in FUNCTION_MEASURES if m in measures][:1]
     cols = ["outcome", "estimate", "conf_low", "conf_high", "p_value", "per", "n_patients", "n_visits", "sentence"]
@@ -852,7 +1354,9 @@ def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFr
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fit = within_between(cd.data, outcome=outcome, predictor=STRENGTH, check_singular="warn")
+                fit = within_between(
+                    coded(cd, [outcome, STRENGTH, "side"]), outcome=outcome, predictor=STRENGTH, check_singular="warn"
+                )
                 g = fit.glance().iloc[0]
                 t = fit.tidy().set_index("term").loc[f"{STRENGTH}_within"]
         except HipkitError as exc:
@@ -885,12 +1389,21 @@ def within_person_relation(cd: ClinicData, min_cell: int = 5) -> tuple[pd.DataFr
                 "conf_high": high,
                 "p_value": float(t["p_value"]),
                 "per": f"{step:g} {reg[STRENGTH].unit}",
-                "n_patients": int(g["ngroups"]),
-                "n_visits": int(g["nobs"]),
+                "n_patients": _model_patients(cd, ledger, outcome, int(g["ngroups"])),
+                "n_visits": ledger.count(("model visits", outcome), value=int(g["nobs"]), universe="visits"),
                 "sentence": plain_sentence(outcome, est, low, high, step),
             }
         )
-    return pd.DataFrame(rows, columns=cols), notes, model_warnings
+    return _finish(ledger, own, pd.DataFrame(rows, columns=cols), "relation"), notes, model_warnings
+
+
+def _model_patients(cd: ClinicData, ledger: Disclosure, outcome: str, n: int) -> Count:
+    """The patients behind a model fit (rows with the outcome and strength), as a count in the ledger."""
+    rows = (cd.data[outcome].notna() & cd.data[STRENGTH].notna()).to_numpy()
+    members = np.unique(patient_codes(cd)[rows])
+    if len(members) == n:
+        return ledger.count(("model patients", outcome), members=members, table="strength relation")
+    return ledger.count(("model patients", outcome), value=n, universe="model patients", table="strength relation")
 
 
 def plain_sentence(outcome: str, est: float, low: float, high: float, step: float = 10.0) -> str:
@@ -932,82 +1445,6 @@ def plain_sentence(outcome: str, est: float, low: float, high: float, step: floa
         f"{f.format(abs(est))} {unit} {word} ({ci}), beyond the change expected from time in the programme alone"
         + (f"; {better}." if better else ".")
     )
-
-
-def data_quality(cd: ClinicData, min_cell: int = 5) -> pd.DataFrame:
-    """Data-quality notes: rows set aside, values blanked, duplicates, out-of-window visits.
-
-    Parameters
-    ----------
-    cd : ClinicData
-    min_cell : int, default 5
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``item, count, detail``; counts suppressed below ``min_cell``.
-    """
-    rows = []
-    if cd.log is not None:
-        r = cd.log["rows"]
-        rows += [
-            ("records in the export(s)", r["in"], ""),
-            (
-                "records in the clean table",
-                r["clean"],
-                "every record is clean, quarantined or a duplicate: "
-                + ("balances" if r.get("invariant_holds") else "DOES NOT BALANCE"),
-            ),
-            ("records quarantined (set aside whole)", r["quarantined"], ""),
-            ("exact duplicate records removed", r["duplicates_removed"], ""),
-            ("single values set to missing (rest of record kept)", r.get("values_quarantined", 0), ""),
-        ]
-        q = cd.quarantine
-        if len(q):
-            for (reason, action), n in q.groupby(["reason", "action"], dropna=False).size().items():
-                rows.append((f"  quarantined: {reason}", int(n), str(action)))
-    else:
-        rows.append(("input was an already-clean table", len(cd.data), "no cleaning log available"))
-    visits = cd.data.groupby([SUBJECT, TIME])["out_of_window"].any() if "out_of_window" in cd.data else None
-    if visits is not None:
-        rows.append(
-            (
-                "visits outside their visit window (kept)",
-                int(visits.sum()),
-                "weeks from baseline differ from the protocol week by more than the window",
-            )
-        )
-    seen = cd.data.loc[cd.data[outcome_measures(cd.data)].notna().any(axis=1)].groupby(SUBJECT)[TIME]
-    first, last = seen.min(), seen.max()
-    base = min(cd.programme_weeks)
-    rows += [
-        (
-            "patients seen only at week 0",
-            int(((first == base) & (last == base)).sum()) if len(cd.programme_weeks) > 1 else 0,
-            "counted in the participant flow (lost after week 0); no change, responder or MDC result",
-        ),
-        (
-            "patients with no week-0 visit",
-            int((first > base).sum()),
-            "counted in the participant flow; no change, responder or MDC result",
-        ),
-        (
-            "patients with no outcome recorded",
-            int(cd.data[SUBJECT].nunique() - len(first)),
-            "counted as enrolled only",
-        ),
-    ]
-    off = ~cd.data[TIME].isin(cd.programme_weeks)
-    rows.append(
-        (
-            "rows at weeks outside the programme schedule (not analysed)",
-            int(off.sum()),
-            f"schedule: weeks {', '.join(f'{w:g}' for w in cd.programme_weeks)}",
-        )
-    )
-    out = pd.DataFrame(rows, columns=["item", "count", "detail"])
-    out["count"] = suppress(out["count"], min_cell)
-    return out
 
 
 def headline(cd: ClinicData, flow: pd.DataFrame, change: pd.DataFrame, resp: pd.DataFrame) -> list[str]:
@@ -1170,4 +1607,5 @@ def display_change(change: pd.DataFrame) -> pd.DataFrame:
     out = _readable(change, "Change from week 0 (95% CI)", ("mean_change", "conf_low", "conf_high"), signed=True)
     out["Hedges' g"] = change["hedges_g"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     out["p"] = change["p_value"].map(p_cell)
+    out["p (Wilcoxon)"] = change["p_wilcoxon"].map(p_cell) if "p_wilcoxon" in change else ""
     return out

@@ -9,7 +9,7 @@ silently: every exclusion is counted in an ``n_dropped...`` column and warned ab
 
 - Correlation: :func:`rm_corr`, :func:`per_visit_correlation`
 - Group x time: :func:`mixed_anova`, :func:`pairwise_tests`
-- Change from baseline: :func:`change_scores`, :func:`paired_change`
+- Change from baseline: :func:`change_scores`, :func:`paired_change`, :func:`signed_rank_test`
 - Reliability: :func:`test_retest` (ICC, SEM, MDC95)
 - Responders: :func:`responders`, :func:`responder_comparison`, :func:`strength_vs_mdc`
 - Description: :func:`describe`, :func:`table1`
@@ -29,6 +29,7 @@ from .responder import (
     responders,
 )
 from .simulate import simulate_test_retest, simulate_trial
+from .wilcoxon import SIGNED_RANK_COLUMNS, signed_rank_test
 
 __all__ = [
     "rm_corr",
@@ -37,6 +38,7 @@ __all__ = [
     "pairwise_tests",
     "change_scores",
     "paired_change",
+    "signed_rank_test",
     "test_retest",
     "responders",
     "responder_comparison",
@@ -57,4 +59,5 @@ __all__ = [
     "RESPONDER_COMPARISON_COLUMNS",
     "STRENGTH_VS_MDC_COLUMNS",
     "DESCRIBE_COLUMNS",
+    "SIGNED_RANK_COLUMNS",
 ]

@@ -16,6 +16,7 @@ from ._common import (
     require_numeric,
     warn_dropped,
 )
+from .wilcoxon import signed_rank_test
 
 __all__ = ["change_scores", "paired_change", "PAIRED_CHANGE_COLUMNS", "CHANGE_SCORE_COLUMNS"]
 
@@ -156,7 +157,7 @@ def paired_change(
     average_sides: bool = False,
     conf_level: float = 0.95,
 ) -> pd.DataFrame:
-    """Paired t test and Wilcoxon signed-rank test of the change from baseline, via pingouin.
+    """Paired t test (via pingouin) and Wilcoxon signed-rank test (as R) of the change from baseline.
 
     Parameters
     ----------
@@ -183,7 +184,7 @@ def paired_change(
     pandas.DataFrame
         Two rows, ``test`` = ``"paired_t"`` and ``"wilcoxon"``, with the columns ``test,
         estimate`` (mean change; median change for Wilcoxon), ``std_error`` (of the mean change),
-        ``df, statistic`` (t; W for Wilcoxon), ``p_value, conf_low, conf_high`` (of the mean
+        ``df, statistic`` (t; R's V for Wilcoxon), ``p_value, conf_low, conf_high`` (of the mean
         change), ``hedges_g`` (g_av), ``n`` (participants analysed) and ``n_dropped``
         (participants without a baseline or follow-up value). Missing where a column does not
         apply to the Wilcoxon test.
@@ -204,8 +205,11 @@ def paired_change(
 
     Notes
     -----
-    t, df, p and the CI are :func:`pingouin.ttest` (``paired=True``, follow-up vs baseline),
-    W and its p are :func:`pingouin.wilcoxon`, g is :func:`pingouin.compute_effsize`
+    t, df, p and the CI are :func:`pingouin.ttest` (``paired=True``, follow-up vs baseline);
+    V and its p are :func:`hipkit.stats.wilcoxon.signed_rank_test` (R's ``wilcox.test(paired =
+    TRUE)``: exact below 50 nonzero changes without ties or zeros, otherwise the normal
+    approximation with continuity and tie correction; n log n, where pingouin's is quadratic), g is
+    :func:`pingouin.compute_effsize`
     (``eftype="hedges"``, paired: d_av = mean change / sqrt((SD_base^2 + SD_follow^2) / 2),
     times Hedges' small-sample correction; Lakens 2013). Participants without both values are
     counted in ``n_dropped``, never silently removed.
@@ -255,8 +259,8 @@ def paired_change(
     change = post - pre
     with pingouin_unrounded():
         tt = pg.ttest(post, pre, paired=True, confidence=conf_level)
-        wx = pg.wilcoxon(post, pre)
         g = float(pg.compute_effsize(post, pre, paired=True, eftype="hedges"))
+    wx = signed_rank_test(post, pre) if np.any(change != 0) else None
     ci_column = next(c for c in tt.columns if str(c).startswith("CI"))  # "CI95" at conf_level 0.95
     ci = np.asarray(tt[ci_column].iloc[0], dtype=float)
     rows = [
@@ -278,8 +282,8 @@ def paired_change(
             "estimate": float(np.median(change)),
             "std_error": np.nan,
             "df": np.nan,
-            "statistic": float(wx["W_val"].iloc[0]),
-            "p_value": float(wx["p_val"].iloc[0]),
+            "statistic": float(wx["statistic"].iloc[0]) if wx is not None else np.nan,
+            "p_value": float(wx["p_value"].iloc[0]) if wx is not None else np.nan,
             "conf_low": np.nan,
             "conf_high": np.nan,
             "hedges_g": np.nan,

@@ -18,11 +18,13 @@ programme_weeks = [0, 2, 4, 6]
 min_cell = 5  # counts of patients below this are shown as "<5"
 deidentify = False  # must be True for inputs that carry direct identifiers
 salt_file = None
+prepared = None  # set by `hipkit report`: the table it already read and checked (not cleaned twice)
 
 # %%
 # ruff: noqa: D100, E402 (the parameters cell comes first, as papermill expects)
 import warnings
 from datetime import date
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 from IPython.display import display
@@ -32,22 +34,30 @@ from hipkit.registry import load_registry
 from hipkit.report import clinic as C
 from hipkit.report import figures as F
 from hipkit.report import markup as H  # every text shown goes through H (escaped); never HTML() or Markdown()
+from hipkit.report.disclosure import Disclosure
 from hipkit.report.index import git_commit
 
 warnings.filterwarnings("ignore")
 plt.rcParams.update({"figure.dpi": 90, "savefig.dpi": 90, "font.size": 9, **F.PLAIN_TEXT})
 REG = load_registry()
 
-cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
+if prepared and Path(prepared).is_file():  # gone when this notebook is reopened later
+    cd = C.load_prepared(prepared)
+else:
+    cd = C.load_clinic_data(inputs, programme_weeks=programme_weeks, deidentify=deidentify, salt=salt_file)
 cannot = C.check_reportable(cd, min_cell=min_cell)
 first = [m for m in (*C.PAIN_MEASURES, *C.FUNCTION_MEASURES, C.STRENGTH) if m in C.outcome_measures(cd.data)]
 measures = first + [m for m in C.outcome_measures(cd.data) if m not in first]
-flow = C.participant_flow(cd, min_cell=min_cell)
-means = C.visit_means(cd, measures, min_cell=min_cell)
-change = C.change_from_baseline(cd, measures, min_cell=min_cell)
-resp = C.responder_rates(cd, min_cell=min_cell)
-mdc = C.strength_gains_vs_mdc(cd, min_cell=min_cell)
-relation, relation_notes, model_warnings = C.within_person_relation(cd, min_cell=min_cell)
+# Every count the report shows is registered in one disclosure ledger first; suppression is then
+# decided over the whole report at once (primary, and complementary across all linked tables).
+ledger = Disclosure(min_cell)
+tables = C.register_report(cd, ledger, measures)
+log_counts = C.cleaning_counts(cd, ledger)
+quarantine_table = C.quarantine_counts(cd, ledger)
+ledger.resolve()
+published = C.publish(ledger, tables)
+flow, means, change, resp, mdc = (published[k] for k in ("flow", "means", "change", "responders", "mdc"))
+relation, relation_notes, model_warnings = (published[k] for k in ("relation", "relation_notes", "model_warnings"))
 weeks_text = ", ".join(f"{w:g}" for w in cd.programme_weeks)
 commit = git_commit(".") or "not a git checkout"
 
@@ -93,7 +103,7 @@ display(C.html_table(flow_table.fillna("")))
 # Mean (SD) at week 0 by programme, with the number of values in brackets; strength is per leg.
 
 # %%
-table1, sex = C.table_one(cd, measures, min_cell=min_cell)
+table1, sex = published["table1"], published["sex"]
 if isinstance(table1, C.Note):
     display(H.note("Not shown.", f"{table1.reason}."))
 else:
@@ -117,7 +127,8 @@ display(C.html_table(C.display_means(means)))
 # %% [markdown]
 # ## 4. Change from the first visit
 #
-# Each patient compared with themselves at week 0 (paired t test), for patients seen at both visits.
+# Each patient compared with themselves at week 0 (paired t test; Wilcoxon signed-rank p beside it),
+# for patients seen at both visits.
 # Hedges' g is the change in standard deviations of change: about 0.2 small, 0.5 medium, 0.8 large.
 
 # %%
@@ -188,7 +199,7 @@ for note in relation_notes:
 # ## 8. Data quality
 
 # %%
-display(C.html_table(C.data_quality(cd, min_cell=min_cell)))
+display(C.html_table(published["data_quality"]))
 if model_warnings:
     display(H.paragraph(H.strong("Notes from the models:")))
     display(H.bullets(model_warnings))
@@ -199,11 +210,20 @@ if model_warnings:
 # The export was cleaned with `hipkit clean` (units converted to the registry's, values outside each
 # measure's valid range set aside, visit labels read as weeks; every record accounted for; see the
 # appendix). Per-visit means use a t-based 95% CI. Change from week 0 is a paired t test per programme
-# and visit, with Hedges' g. Responder rates use each measure's MCID and Wilson intervals. Strength gains
-# are compared with the MDC95 derived from the dynamometer's standard error of measurement. The strength
-# relation is a linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
+# and visit, with Hedges' g; beside it, the Wilcoxon signed-rank test (no assumption of normally
+# distributed changes), computed as R's `wilcox.test(paired = TRUE)`: with fewer than 50 patients whose
+# change is nonzero and no tied changes, its exact p value; otherwise (and always with zero or tied
+# changes, as R) the normal approximation with continuity and tie correction, which is accurate at
+# these sizes and takes time proportional to n log n, so that a registry of any size can be reported.
+# Responder rates use each measure's MCID and Wilson intervals. Strength gains are compared with the
+# MDC95 derived from the dynamometer's standard error of measurement. The strength relation is a
+# linear mixed model `outcome ~ week + strength_within + strength_between + (1 | patient)`
 # (REML; Satterthwaite degrees of freedom), strength averaged over the two legs. Counts of 1 to
-# min-cell − 1 patients are suppressed, and so are rates and means that would reveal them. Patients are
+# min-cell − 1 patients are suppressed (shown "<5"), and so are rates and means that would reveal them.
+# Every count in the report (tables, figures, sentences, appendix) passes through one disclosure ledger
+# that knows which patients each count is about, so the report's tables are treated as linked tables:
+# wherever a hidden count could be recovered by adding or subtracting published ones (a total minus the
+# other groups, say), a further count is hidden too (shown "suppressed"). Patients are
 # not assigned to programmes at random in a clinic, so differences between programmes describe this
 # clinic, not the effect of a programme.
 #
@@ -225,15 +245,12 @@ else:
             + ", ".join(f"{k} = {v}" for k, v in cd.log["settings"].items() if k != "salt")
         )
     )
-    counts = cd.log["counts"]
-    lines = []
-    for key in ("unit_conversions", "units_assumed", "visit_labels", "categories", "missing_tokens", "derivations"):
-        if counts.get(key):
-            shown = "; ".join(f"{k}: {C.suppress(v, min_cell)}" for k, v in counts[key].items())
-            lines.append(f"{key.replace('_', ' ')}: {shown}")
+    lines = [
+        f"{key.replace('_', ' ')}: " + "; ".join(f"{k}: {ledger.show(c)}" for k, c in items)
+        for key, items in log_counts
+    ]
     display(H.bullets(lines) if lines else H.paragraph("No conversions were needed."))
-    if len(cd.quarantine):
-        q = cd.quarantine.groupby(["reason", "action", "column"], dropna=False).size().rename("count").reset_index()
-        q["count"] = C.suppress(q["count"], min_cell)
+    if len(quarantine_table):
+        q = ledger.publish(quarantine_table)
         display(H.paragraph("Quarantine (counts only; the quarantine file lists each record for the clinic to fix):"))
         display(C.html_table(q))

@@ -1,0 +1,79 @@
+"""hipkit.stats.signed_rank_test against R's wilcox.test(paired = TRUE).
+
+Reference: tests/stats/reference/wilcoxon/fit.R (SIMULATED data generated in R with set.seed; the
+data are stored in expected.json beside R's results), R 4.2.2, exact = NULL, correct = TRUE.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hipkit.errors import InputError
+from hipkit.stats import paired_change, signed_rank_test, simulate_trial
+from hipkit.stats.wilcoxon import EXACT_MAX_N, signed_rank_exact_cdf
+
+REF = json.loads((Path(__file__).resolve().parent / "reference" / "wilcoxon" / "expected.json").read_text())
+CASES = sorted(REF["cases"])
+ALTERNATIVES = {"two.sided": "two-sided", "less": "less", "greater": "greater"}
+
+
+@pytest.mark.parametrize("alt", sorted(ALTERNATIVES))
+@pytest.mark.parametrize("case", CASES)
+def test_signed_rank_matches_r_statistic_p_value_and_method(case, alt):
+    ref = REF["cases"][case]
+    res = signed_rank_test(ref["x"], ref["y"], alternative=ALTERNATIVES[alt]).iloc[0]
+    assert res["statistic"] == ref[alt]["statistic"]
+    # Exact p values are ratios of integers, normal ones one erfc: both agree with R to rounding.
+    assert res["p_value"] == pytest.approx(ref[alt]["p_value"], rel=1e-10, abs=1e-300)
+    assert res["method"] == ref[alt]["method"]
+    assert res["n"] == ref["n_nonzero"]
+    assert res["n_zero"] == len(ref["x"]) - ref["n_nonzero"]
+
+
+def test_reference_covers_exact_normal_ties_zeros_and_large_n():
+    methods = {REF["cases"][c]["two.sided"]["method"] for c in CASES}
+    assert methods == {"Wilcoxon signed rank exact test", "Wilcoxon signed rank test with continuity correction"}
+    sizes = [REF["cases"][c]["n_nonzero"] for c in CASES]
+    assert min(sizes) < 10 and max(sizes) >= 1000
+    assert EXACT_MAX_N - 1 in sizes and EXACT_MAX_N in sizes
+    assert any(len(REF["cases"][c]["x"]) > REF["cases"][c]["n_nonzero"] for c in CASES)
+
+
+def test_exact_distribution_sums_to_one_and_is_symmetric():
+    n = 10
+    top = n * (n + 1) // 2
+    pmf = np.diff([0.0, *(signed_rank_exact_cdf(k, n) for k in range(top + 1))])
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-15)
+    np.testing.assert_allclose(pmf, pmf[::-1], atol=1e-15)
+
+
+def test_differences_alone_give_the_paired_result():
+    rng = np.random.default_rng(4)
+    y = rng.normal(size=30)
+    x = y + rng.normal(0.4, 1, size=30)
+    assert signed_rank_test(x - y).equals(signed_rank_test(x, y))
+
+
+def test_signed_rank_refuses_missing_values_all_zero_and_unknown_alternative():
+    with pytest.raises(InputError, match="missing or infinite"):
+        signed_rank_test([1.0, np.nan], [0.0, 0.0])
+    with pytest.raises(InputError, match="every difference is zero"):
+        signed_rank_test([1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(InputError, match="alternative"):
+        signed_rank_test([1.0, 2.0], alternative="two.sided")
+    with pytest.raises(InputError, match="different lengths"):
+        signed_rank_test([1.0, 2.0], [1.0])
+
+
+def test_paired_change_wilcoxon_row_is_signed_rank_test():
+    df = simulate_trial(seed=3)
+    hip = df[df.group == "HIP"]
+    res = paired_change(hip, "pain_vas").set_index("test").loc["wilcoxon"]
+    wide = hip.groupby(["participant_id", "visit_week"])["pain_vas"].mean().unstack()
+    direct = signed_rank_test(wide[6].to_numpy(), wide[0].to_numpy()).iloc[0]
+    assert res["statistic"] == direct["statistic"]
+    assert res["p_value"] == direct["p_value"]
