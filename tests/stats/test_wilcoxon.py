@@ -77,3 +77,32 @@ def test_paired_change_wilcoxon_row_is_signed_rank_test():
     direct = signed_rank_test(wide[6].to_numpy(), wide[0].to_numpy()).iloc[0]
     assert res["statistic"] == direct["statistic"]
     assert res["p_value"] == direct["p_value"]
+
+
+def _exact_tail_by_integers(v: int, n: int) -> float:
+    """P(V <= v) in exact integer arithmetic (Python ints never round), the oracle for large n."""
+    counts = [0] * (n * (n + 1) // 2 + 1)
+    counts[0] = 1
+    for r in range(1, n + 1):
+        for s in range(len(counts) - 1, r - 1, -1):
+            counts[s] += counts[s - r]
+    from fractions import Fraction
+
+    return float(Fraction(sum(counts[: v + 1]), 2**n))
+
+
+@pytest.mark.parametrize("n", [50, 55, 60, 80, 100])
+def test_forced_exact_p_values_keep_their_precision_above_the_exact_limit(n):
+    # Review: exact=True with n >= 50 gave p = 0 or -4.4e-16 (1 - cdf, and float counts above 2**53).
+    rng = np.random.default_rng(n)
+    top = n * (n + 1) // 2
+    for signs in (np.ones(n), np.r_[np.ones(n - 1), -1.0], rng.choice([-1.0, 1.0], n)):
+        d = signs * np.arange(1, n + 1)
+        v = int(np.arange(1, n + 1)[signs > 0].sum())
+        out = signed_rank_test(d, exact=True)
+        lower, upper = _exact_tail_by_integers(v, n), _exact_tail_by_integers(top - v, n)
+        expected = min(1.0, 2 * min(lower, upper))
+        assert out["p_value"].item() > 0
+        np.testing.assert_allclose(out["p_value"].item(), expected, rtol=1e-12)
+        greater = signed_rank_test(d, exact=True, alternative="greater")["p_value"].item()
+        np.testing.assert_allclose(greater, upper, rtol=1e-12)

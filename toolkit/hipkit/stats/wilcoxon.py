@@ -54,11 +54,16 @@ def signed_rank_exact_cdf(v: float, n: int) -> float:
         return 0.0
     if k >= top:
         return 1.0
-    counts = np.zeros(top + 1, dtype=np.float64)  # counts up to 2**49 < 2**53: exact in float64
-    counts[0] = 1.0
+    # Probabilities rather than counts (each step adds the shifted vector and halves, which is exact in
+    # binary): counts pass 2**53 from n = 55 on and would round, and with ``exact=True`` n may be larger.
+    # Only additions of non-negative numbers, so a small tail keeps its relative precision.
+    prob = np.zeros(top + 1, dtype=np.float64)
+    prob[0] = 1.0
     for r in range(1, n + 1):
-        counts[r:] = counts[r:] + counts[:-r].copy()
-    return float(counts[: k + 1].sum() / 2.0**n)
+        shifted = np.zeros_like(prob)
+        shifted[r:] = prob[:-r]
+        prob = (prob + shifted) * 0.5
+    return float(prob[: k + 1].sum())
 
 
 def signed_rank_test(
@@ -149,12 +154,12 @@ def signed_rank_test(
         method = "Wilcoxon signed rank exact test"
         if alternative == "two-sided":
             if v > n * (n + 1) / 4:
-                p = 1.0 - signed_rank_exact_cdf(v - 1, n)
+                p = signed_rank_exact_cdf(n * (n + 1) // 2 - v, n)  # P(V >= v) = P(V <= top - v): no 1 - cdf
             else:
                 p = signed_rank_exact_cdf(v, n)
             p = min(2.0 * p, 1.0)
         elif alternative == "greater":
-            p = 1.0 - signed_rank_exact_cdf(v - 1, n)
+            p = signed_rank_exact_cdf(n * (n + 1) // 2 - v, n)
         else:
             p = signed_rank_exact_cdf(v, n)
         is_exact = True
