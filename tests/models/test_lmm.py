@@ -232,3 +232,50 @@ def test_a_perfect_fit_with_no_residual_variance_is_flagged_not_a_crash(seed):
         fit.summary()
         fit.glance()
     assert len(tidy) == len(fit.beta) and out["glance"]["converged"] is False
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"control": {"max_evaluations": 0}}, "max_evaluations"),
+        ({"control": {"max_evaluations": 1.5}}, "max_evaluations"),
+        ({"control": {"max_evaluations": True}}, "max_evaluations"),
+        ({"control": {"restarts": "no"}}, "restarts"),
+        ({"control": {"maxfun": 10}}, "maxfun"),
+        ({"control": "x"}, "control"),
+        ({"control": [1, 2]}, "control"),
+        ({"check_convergence": "raise"}, "check_convergence"),
+        ({"check_singular": "loud"}, "check_singular"),
+        ({"reml": "no"}, "reml"),
+        ({"formula": 3}, "formula"),
+    ],
+)
+def test_lmm_refuses_a_wrong_argument_before_fitting_with_an_error_naming_it(kwargs, named):
+    from hipkit.errors import ArgumentError
+
+    sleep = pd.read_csv("tests/reference/sleepstudy/data.csv")
+    args = {"formula": "Reaction ~ Days + (1 | Subject)", "data": sleep, **kwargs}
+    with pytest.raises(ArgumentError, match=named) as info:
+        hipkit.lmm(**args)
+    assert "\n" not in str(info.value) and str(info.value).startswith("lmm:")
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e8, 1e10])
+def test_a_predictor_on_a_huge_scale_gives_nan_df_with_a_warning_not_a_crash(scale):
+    # Review: time in units of 1e8 fitted, then tidy()/summary()/anova() raised a bare LinAlgError from the
+    # Satterthwaite derivatives. Either the df are computed or they are NaN with a ConvergenceWarning.
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(15):
+        b0, b1 = rng.normal(0, 2), rng.normal(0, 0.5)
+        for w in range(4):
+            y = 10 + b0 + (0.5 + b1) * w + rng.normal()
+            rows.append({"pid": f"P{i}", "g": "AB"[i % 2], "t": w * scale, "y": y})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = hipkit.lmm("y ~ t * g + (1 + t | pid)", pd.DataFrame(rows))
+        tidy = fit.tidy()
+        fit.summary()
+        fit.anova()
+    if tidy["df"].isna().any():
+        assert any("Satterthwaite df could not be computed" in str(w.message) for w in caught)

@@ -227,6 +227,31 @@ def model_checks(func: str, name: str, value: Any, args: Mapping[str, Any]) -> N
         _MODEL_CHECK(func, key, item, args)
 
 
+def text_formula(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+    """A model formula: non-empty text."""
+    if not isinstance(value, str) or not value.strip():
+        raise ArgumentError(f"{func}: {name} must be a formula in lme4 syntax (text), not {_short(value)}")
+
+
+def control_settings(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+    """None or a mapping of optimiser settings: ``max_evaluations`` (a whole number >= 1), ``restarts`` (bool)."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ArgumentError(f"{func}: {name} must be a dict of optimiser settings or None, not {_short(value)}")
+    known = ("max_evaluations", "restarts")
+    for key, item in value.items():
+        if key not in known:
+            raise ArgumentError(f"{func}: unknown {name} setting {key!r} (known: {', '.join(known)})")
+        if key == "max_evaluations":
+            if not isinstance(item, numbers.Integral) or isinstance(item, bool) or item < 1:
+                raise ArgumentError(
+                    f"{func}: {name}['max_evaluations'] must be a whole number >= 1, got {_short(item)}"
+                )
+        else:
+            boolean(func, f"{name}['restarts']", item, args)
+
+
 VOCABULARY: dict[str, Check] = {
     "data": frame,
     "outcome": column,
@@ -264,6 +289,8 @@ VOCABULARY: dict[str, Check] = {
     "check_singular": choice("warn", "ignore", "error"),
     "check_convergence": choice("warn", "ignore", "error"),
     "checks": model_checks,
+    "control": control_settings,
+    "formula": text_formula,
 }
 
 

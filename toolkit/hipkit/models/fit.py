@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._arguments import checked
 from ..errors import ArgumentError, ConvergenceError, ConvergenceWarning, HipkitError, SingularFitWarning
 from .design import build_design
 from .engine import deviance_at, evaluate, make_blocks
@@ -29,6 +30,7 @@ def _act(level: str, message: str, category, error=HipkitError) -> str | None:
     return message if level != "ignore" else None
 
 
+@checked(data=None)  # data: a pandas or a Dask DataFrame, checked by the fit itself
 def lmm(
     formula: str,
     data: pd.DataFrame,

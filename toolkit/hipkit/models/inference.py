@@ -93,6 +93,13 @@ class Satterthwaite:
     hessian_ok: bool
 
     @classmethod
+    def unavailable(cls, theta: np.ndarray, sigma: float, cov_beta: np.ndarray) -> Satterthwaite:
+        """The machinery when it cannot be computed: every df (and so every p value) NaN."""
+        m, p = len(theta), cov_beta.shape[0]
+        varpar = np.append(np.asarray(theta, dtype=float), sigma)
+        return cls(varpar, np.full((m + 1, m + 1), np.nan), np.full((m + 1, p, p), np.nan), cov_beta, False)
+
+    @classmethod
     def compute(cls, theta: np.ndarray, sigma: float, blocks: Blocks, pattern, reml: bool, cov_beta: np.ndarray):
         """Evaluate the Hessian and Jacobian at the optimum.
 
@@ -133,8 +140,7 @@ class Satterthwaite:
         if not np.all(np.isfinite(H)):
             # A perfect fit (residual SD 0) leaves the deviance undefined in sigma: no Satterthwaite df
             # (NaN, so p values are NaN too) rather than a crash; the fit already warns that it failed to converge.
-            nan = np.full((m + 1, m + 1), np.nan)
-            return cls(varpar, nan, np.full((m + 1, p, p), np.nan), cov_beta, hessian_ok=False)
+            return cls.unavailable(theta, sigma, cov_beta)
         eig = np.linalg.eigvalsh(H)
         ok = bool(np.all(eig > 0))
         A = 2.0 * np.linalg.pinv(H)

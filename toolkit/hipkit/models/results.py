@@ -101,7 +101,25 @@ class LmmResult:
     @cached_property
     def satterthwaite(self) -> Satterthwaite:
         """Satterthwaite."""
-        return Satterthwaite.compute(self.theta, self.sigma, self.blocks, self.design.pattern, self.reml, self.cov_beta)
+        try:
+            return Satterthwaite.compute(
+                self.theta, self.sigma, self.blocks, self.design.pattern, self.reml, self.cov_beta
+            )
+        except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as exc:
+            # The deviance could not be evaluated on the derivative stencil around the optimum (found by
+            # review: time on a 1e8 scale). Say so and give NaN df (so NaN p values), never a crash.
+            import warnings
+
+            from ..errors import ConvergenceWarning
+
+            reason = (str(exc).splitlines() or [""])[0]
+            warnings.warn(
+                f"Satterthwaite df could not be computed ({type(exc).__name__}: {reason}); "
+                "df and p values are NaN; rescale the predictors (e.g. time in weeks, not seconds) and refit",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            return Satterthwaite.unavailable(self.theta, self.sigma, self.cov_beta)
 
     @cached_property
     def kenward_roger(self):
