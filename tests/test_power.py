@@ -143,3 +143,46 @@ def test_n_for_power_reads_the_grid():
 def test_progress_bar_counts_every_replicate(capsys):
     power_curve("ferber2011", "interaction", n_per_group=(5, 6), n_visits=2, reps=3, progress=True, scheduler="serial")
     assert "6/6" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"outcome": "nope"}, "outcome"),
+        ({"effect_size": float("nan")}, "effect_size"),
+        ({"effect_size": float("inf")}, "effect_size"),
+        ({"seed": -1}, "seed"),
+        ({"seed": "x"}, "seed"),
+        ({"alpha": "0.05"}, "alpha"),
+        ({"alpha": None}, "alpha"),
+        ({"reps": "a"}, "reps"),
+        ({"reps": 2.7}, "reps"),
+        ({"effect": 3}, "effect"),
+        ({"design": 3}, "design"),
+        ({"n_per_group": [4, None]}, "n_per_group"),
+        ({"refit": "yes"}, "refit"),
+    ],
+)
+def test_power_curve_refuses_a_wrong_argument_before_simulating(kwargs, named):
+    # Review: outcome="nope" or effect_size=nan ran every replicate into a failure and reported power 0.
+    from hipkit.errors import HipkitError
+
+    base = dict(design="ferber2011", effect="interaction", n_per_group=6, n_visits=3, reps=2, progress=False,
+                scheduler="serial")  # fmt: skip
+    with pytest.raises(HipkitError, match=named) as info:
+        power_curve(**{**base, **kwargs})
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, named", [({"nsim": "a"}, "nsim"), ({"seed": -1}, "seed"), ({"conf_level": None},
+                         "conf_level"), ({"statistic": "x"}, "statistic"), ({"fit": "x"}, "fit")])  # fmt: skip
+def test_bootstrap_refuses_a_wrong_argument_with_an_error_naming_it(kwargs, named):
+    import pandas as pd
+
+    import hipkit
+    from hipkit.errors import ArgumentError
+
+    sleep = pd.read_csv("tests/reference/sleepstudy/data.csv")
+    fit = hipkit.lmm("Reaction ~ Days + (1 | Subject)", sleep)
+    with pytest.raises(ArgumentError, match=named):
+        hipkit.bootstrap(**{"fit": fit, "nsim": 2, "progress": False, "scheduler": "serial", **kwargs})

@@ -233,6 +233,54 @@ def text_formula(func: str, name: str, value: Any, args: Mapping[str, Any]) -> N
         raise ArgumentError(f"{func}: {name} must be a formula in lme4 syntax (text), not {_short(value)}")
 
 
+def _as_list(value: Any) -> list:
+    """A grid argument as a list: lists, tuples, ranges and arrays element by element, else one value."""
+    import numpy as np
+
+    if isinstance(value, (list, tuple, range)):
+        return list(value)
+    if hasattr(value, "__array__") and np.ndim(value) > 0:
+        return np.asarray(value).ravel().tolist()
+    return [value]
+
+
+def whole_numbers(minimum: int) -> Check:
+    """A whole number of at least ``minimum``, or a non-empty sequence of them (a grid)."""
+
+    def check(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+        values = _as_list(value)
+        if not values:
+            raise ArgumentError(f"{func}: {name} is empty; give at least one whole number")
+        for v in values:
+            count(minimum)(func, name, v, args)
+
+    check.__doc__ = f"A whole number of at least {minimum}, or a sequence of them."
+    return check
+
+
+def finite_numbers(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+    """A finite non-negative number, or a non-empty sequence of them."""
+    values = _as_list(value)
+    if not values:
+        raise ArgumentError(f"{func}: {name} is empty; give at least one number")
+    for v in values:
+        if not _is_real(v) or not math.isfinite(float(v)) or float(v) < 0:
+            raise ArgumentError(f"{func}: {name} must be finite non-negative numbers, got {_short(v)}")
+
+
+def texts(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+    """Text, or a non-empty sequence of texts."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values or not all(isinstance(v, str) for v in values):
+        raise ArgumentError(f"{func}: {name} must be text or a list of texts, got {_short(value)}")
+
+
+def function(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
+    """A callable or None."""
+    if value is not None and not callable(value):
+        raise ArgumentError(f"{func}: {name} must be a function or None, got {_short(value)}")
+
+
 def control_settings(func: str, name: str, value: Any, args: Mapping[str, Any]) -> None:
     """None or a mapping of optimiser settings: ``max_evaluations`` (a whole number >= 1), ``restarts`` (bool)."""
     if value is None:

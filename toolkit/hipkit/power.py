@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .errors import HipkitError, InputError
+from . import _arguments as arg
+from .errors import ArgumentError, HipkitError, InputError
 from .simulate import DESIGNS, Design, P, draw_groups, simulate
 
 __all__ = ["POWER_CURVE_COLUMNS", "N_FOR_POWER_COLUMNS", "EFFECTS", "power_curve", "n_for_power"]
@@ -308,6 +309,21 @@ def _as_tuple(x, name: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _design_argument(func: str, name: str, value, args) -> None:
+    if not isinstance(value, (str, Design)):
+        raise ArgumentError(f"{func}: {name} must be a design name or a hipkit.simulate.Design, not {value!r}")
+
+
+@arg.checked(
+    design=_design_argument,
+    effect=arg.texts,
+    n_per_group=arg.whole_numbers(0),
+    n_visits=arg.whole_numbers(0),
+    outcome=arg.optional_text,
+    effect_size=arg.finite_numbers,
+    scheduler=None,
+    refit=arg.boolean,
+)
 def power_curve(
     design: str | Design = "ferber2011",
     effect: str | tuple[str, ...] = "within",
@@ -463,6 +479,14 @@ def power_curve(
     sizes = (float(effect_size),) if np.isscalar(effect_size) else tuple(float(x) for x in effect_size)
     if not sizes or min(sizes) < 0:
         raise InputError(f"effect_size must be one or more non-negative multipliers (got {effect_size!r})")
+    if outcome is not None:
+        table = simulate(design, seed=0).data
+        numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+        if outcome not in numeric:
+            raise InputError(
+                f"power_curve: outcome={outcome!r} is not a numeric column of the simulated data "
+                f"(numeric columns: {', '.join(numeric)})"
+            )
     cells = [_make_cell(design, e, n, v, outcome, m) for e in effects for m in sizes for v in visits for n in ns]
     replicators = tuple(_Replicator(cell, refit=refit) for cell in cells)
     tasks = [(k, _rep_seed(seed, cell, rep)) for k, cell in enumerate(cells) for rep in range(reps)]
@@ -494,6 +518,7 @@ def power_curve(
     return pd.DataFrame(rows, columns=POWER_CURVE_COLUMNS)
 
 
+@arg.checked(curve=arg.frame)
 def n_for_power(curve: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
     """The smallest group size whose estimated power reaches ``target``, per (effect, n_visits).
 

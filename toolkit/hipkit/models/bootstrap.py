@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..errors import HipkitError, InputError
+from .. import _arguments as arg
+from ..errors import ArgumentError, HipkitError, InputError
 
 __all__ = ["bootstrap", "BootstrapResult", "default_statistic"]
 
@@ -156,6 +157,12 @@ class BootstrapResult:
         return fig
 
 
+def _fitted_model(func: str, name: str, value, args) -> None:
+    if not hasattr(value, "design") or not hasattr(value, "beta"):
+        raise ArgumentError(f"{func}: {name} must be a model fitted by hipkit.lmm, not {type(value).__name__}")
+
+
+@arg.checked(fit=_fitted_model, statistic=arg.function, scheduler=None)
 def bootstrap(
     fit,
     statistic=None,
