@@ -279,3 +279,12 @@ def test_a_predictor_on_a_huge_scale_gives_nan_df_with_a_warning_not_a_crash(sca
         fit.anova()
     if tidy["df"].isna().any():
         assert any("Satterthwaite df could not be computed" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 4, 9])
+def test_a_single_participant_is_refused_as_lme4_refuses_it(n_rows):
+    # Review: one participant fitted "converged" with a profile CI for the intercept SD; lme4 stops with
+    # "grouping factors must have > 1 sampled level".
+    d = pd.DataFrame({"pid": ["a"] * n_rows, "t": np.arange(n_rows, dtype=float), "y": np.arange(n_rows) * 1.1 + 0.3})
+    with pytest.raises(IdentifiabilityError, match="at least 2"):
+        hipkit.lmm("y ~ 1 + (1 | pid)", d)

@@ -204,6 +204,11 @@ def build_design(formula: str, data: pd.DataFrame) -> Design:
     x_terms = {name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()}
     z_parts, z_names, term_blocks, pattern = random_parts(parsed, design_frame)
     codes, labels = pd.factorize(frame[parsed.group], sort=True)
+    if len(labels) < 2:  # as lme4: "grouping factors must have > 1 sampled level"
+        raise IdentifiabilityError(
+            f"the grouping factor {parsed.group!r} has {len(labels)} level(s) in the rows used; "
+            "a random effect needs at least 2 (fit a model without it, e.g. with statsmodels' OLS)"
+        )
     X = as_float(x_df)
     Z = as_float(pd.concat(z_parts, axis=1))
     if rows is not None:
