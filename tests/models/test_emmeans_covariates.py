@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 import hipkit
+from hipkit.errors import ArgumentError
 
 from .test_r_scripts import _rscript_with_packages
 from .test_reference import close, close_p
@@ -199,3 +200,51 @@ def test_committed_r_script_reproduces_emmeans_covariates_json(tmp_path):
                     a = [r["emmean"] for r in g[ddf]["emmeans"]] + [r["df"] for r in g[ddf]["emmeans"]]
                     b = [r["emmean"] for r in e[ddf]["emmeans"]] + [r["df"] for r in e[ddf]["emmeans"]]
                     np.testing.assert_allclose(a, b, rtol=1e-8)
+
+
+def _ctg_fit(formula):
+    import warnings as _w
+
+    d = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "categorical_time_group" / "data.csv")
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")
+        return hipkit.lmm(formula, d)
+
+
+@pytest.mark.parametrize(
+    "formula, specs, kwargs, named",
+    [
+        ("pain_vas ~ visit * group + (1 | participant_id)", "nope", {}, "nope"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"cov_keep": 3.0}, "cov_keep"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"cov_keep": {"visit": 1}}, "cov_keep"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "visit", {"at": {"group": ["zzz"]}}, "group"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"at": {"visit": "x"}}, "visit"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"at": {"visit": []}}, "visit"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"conf_level": 2}, "conf_level"),
+        ("pain_vas ~ visit * group + (1 | participant_id)", "group", {"at": [1]}, "at"),
+    ],
+)
+def test_emmeans_refuses_a_wrong_argument_with_an_error_naming_it(formula, specs, kwargs, named):
+    # Review: bare TypeError / ValueError / PatsyError / AttributeError, or silent NaN intervals (conf_level=2).
+    with pytest.raises(ArgumentError, match=named) as info:
+        _ctg_fit(formula).emmeans(specs, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "method, kwargs, named",
+    [("foo", {}, "method"), ("trt.vs.ctrl", {"ref": 5}, "ref"), ("pairwise", {"adjust": "foo"}, "adjust"),
+     ("trt.vs.ctrl", {"adjust": "tukey"}, "tukey")],
+)  # fmt: skip
+def test_contrast_refuses_a_wrong_argument_with_an_error_naming_it(method, kwargs, named):
+    e = _ctg_fit("pain_vas ~ C(visit) * group + (1 | participant_id)").emmeans("visit", by="group")
+    with pytest.raises(ArgumentError, match=named):
+        e.contrast(method, **kwargs)
+
+
+def test_contrasting_a_numeric_time_says_to_make_it_a_factor():
+    # Issue 14 / review: the README's emmeans(...).contrast("trt.vs.ctrl") on a numeric visit_week raised a raw
+    # numpy matmul error (one grid value per group, no pairs).
+    e = _ctg_fit("pain_vas ~ visit * group + (1 | participant_id)").emmeans("visit", by="group")
+    with pytest.raises(ArgumentError, match=r"C\(visit\)"):
+        e.contrast("trt.vs.ctrl")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import _arguments as arg
 from ..errors import ArgumentError, NotSupportedError
 from .contrasts import adjust_pvalues
 
@@ -33,13 +34,26 @@ def _as_list(x) -> list[str]:
     return [x] if isinstance(x, str) else list(x)
 
 
+def _finite_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
 def _cov_keep_rule(cov_keep) -> tuple[int, set[str]]:
     """The ``cov.keep`` rule of emmeans: (threshold on the number of distinct values, names always kept).
 
     Integers set the threshold (the largest given, at least 1, as ``ref_grid``'s
     ``max(c(1, as.integer(cov.keep)))``); strings that are not integers name covariates to keep.
     """
-    items = [cov_keep] if isinstance(cov_keep, (int, str, np.integer)) else list(cov_keep or [])
+    if cov_keep is None:
+        items = []
+    elif isinstance(cov_keep, (int, str, np.integer)):
+        items = [cov_keep]
+    elif isinstance(cov_keep, (list, tuple, set)):
+        items = list(cov_keep)
+    else:  # a float, a dict, ...: not emmeans' vocabulary (review: 3.0 gave "'float' object is not iterable")
+        raise ArgumentError(
+            f"emmeans: cov_keep must be an integer (a threshold), a covariate name or a list of them, got {cov_keep!r}"
+        )
     thresh, names = 1, set()
     for item in items:
         if isinstance(item, bool):
@@ -133,8 +147,29 @@ class EmmeansResult:
             conf_high (intervals adjusted as emmeans: Bonferroni for holm/bonferroni, studentized
             range for tukey).
         """
+        methods, adjusts = ("pairwise", "revpairwise", "trt.vs.ctrl"), ("holm", "bonferroni", "tukey", "none")
+        if method not in methods:
+            raise ArgumentError(f"contrast: method must be one of {', '.join(map(repr, methods))}, got {method!r}")
+        if adjust not in adjusts:
+            raise ArgumentError(f"contrast: adjust must be one of {', '.join(map(repr, adjusts))}, got {adjust!r}")
         if adjust == "tukey" and method == "trt.vs.ctrl":
-            raise ValueError("Tukey's adjustment is defined for all pairwise comparisons; use holm or bonferroni")
+            raise ArgumentError(
+                "contrast: adjust='tukey' is defined for all pairwise comparisons; use holm or bonferroni"
+            )
+        n_levels = len(self.table) if not self.by else int(self.table.groupby(self.by, sort=False).size().min())
+        if n_levels < 2:
+            numeric = [s for s in self.specs if pd.api.types.is_numeric_dtype(self.table[s])]
+            hint = (
+                f"; {', '.join(map(repr, numeric))} is numeric, so the grid holds one value (its mean): write "
+                f"C({numeric[0]}) in the formula to compare its levels, or give at={{{numeric[0]!r}: [...]}}"
+                if numeric
+                else ""
+            )
+            raise ArgumentError(f"contrast: there is only one mean to compare within each group{hint}")
+        if method == "trt.vs.ctrl" and (
+            not isinstance(ref, (int, np.integer)) or isinstance(ref, bool) or not 0 <= int(ref) < n_levels
+        ):
+            raise ArgumentError(f"contrast: ref must be the index of a level, 0 to {n_levels - 1}, got {ref!r}")
         tab = self.table
         groups = [((), tab.index.to_numpy())] if not self.by else list(tab.groupby(self.by, sort=False).indices.items())
         rows, Ls, fam = [], [], []
@@ -250,21 +285,34 @@ def emmeans(
     import patsy
 
     specs, by = _as_list(specs), _as_list(by)
+    arg.probability("emmeans", "conf_level", conf_level, {})
+    if at is not None and not isinstance(at, dict):
+        raise ArgumentError(f"emmeans: at must be a dict of predictor -> value(s), got {at!r}")
     at = dict(at or {})
     if nesting not in ("auto", None):
         raise ArgumentError(f"nesting must be 'auto' or None, got {nesting!r}")
     preds = _predictors(res, cov_keep)
     for v in specs + by + list(at):
         if v not in preds:
-            raise ValueError(f"{v!r} is not a predictor of the fixed part ({', '.join(preds)})")
+            raise ArgumentError(f"emmeans: {v!r} is not a predictor of the fixed part ({', '.join(preds)})")
     grid_vars = {}
     for name, info in preds.items():
         if name not in at:
             grid_vars[name] = info["levels"]
         elif info["kind"] == "numeric":
-            grid_vars[name] = [float(x) for x in np.atleast_1d(at[name])]
+            values = np.atleast_1d(at[name])
+            if values.size == 0 or not all(_finite_number(x) for x in values):
+                raise ArgumentError(f"emmeans: at[{name!r}] must be one or more finite numbers, got {at[name]!r}")
+            grid_vars[name] = [float(x) for x in values]
         else:
             grid_vars[name] = list(np.atleast_1d(at[name]))
+            levels = set(info["levels"])
+            unknown = [x for x in grid_vars[name] if x not in levels]
+            if unknown or not grid_vars[name]:
+                raise ArgumentError(
+                    f"emmeans: at[{name!r}] must hold levels of {name!r} ({', '.join(map(str, info['levels']))}), "
+                    f"got {at[name]!r}"
+                )
     kept = tuple(n for n, info in preds.items() if info["kept"] and n not in at)
     names = list(grid_vars)
     combos = list(itertools.product(*[grid_vars[n] for n in names]))
