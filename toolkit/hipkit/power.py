@@ -297,16 +297,10 @@ def _run_replicate(replicators: tuple, k: int, rep_seed: int) -> tuple[float, fl
     return replicators[k](rep_seed)
 
 
-def _as_tuple(x, name: str) -> tuple[int, ...]:
-    values = (x,) if np.isscalar(x) else tuple(x)
-    if not values:
-        raise InputError(f"{name} is empty; give at least one value")
-    out = []
-    for v in values:
-        if not float(v).is_integer():
-            raise InputError(f"{name} must hold whole numbers, got {v!r}")
-        out.append(int(v))
-    return tuple(out)
+def _as_tuple(x, whole: bool = True) -> tuple:
+    """A grid argument (one value or a sequence, already checked) as a tuple."""
+    values = (x,) if np.isscalar(x) else tuple(np.asarray(x).ravel().tolist())
+    return tuple(int(v) for v in values) if whole else values
 
 
 def _design_argument(func: str, name: str, value, args) -> None:
@@ -317,8 +311,8 @@ def _design_argument(func: str, name: str, value, args) -> None:
 @arg.checked(
     design=_design_argument,
     effect=arg.texts,
-    n_per_group=arg.whole_numbers(0),
-    n_visits=arg.whole_numbers(0),
+    n_per_group=arg.whole_numbers(2),
+    n_visits=arg.whole_numbers(2),
     outcome=arg.optional_text,
     effect_size=arg.finite_numbers,
     scheduler=None,
@@ -463,22 +457,12 @@ def power_curve(
     unknown = [e for e in effects if e not in EFFECTS]
     if unknown or not effects:
         raise InputError(f"effect must be one or more of {', '.join(EFFECTS)}; got {effect!r}")
-    ns = _as_tuple(n_per_group, "n_per_group")
-    visits = _as_tuple(n_visits, "n_visits")
-    if min(ns) < 2:
-        raise InputError(f"n_per_group must be at least 2 (got {min(ns)})")
-    if min(visits) < 2:
-        raise InputError(f"n_visits must be at least 2, baseline and one follow-up (got {min(visits)})")
-    if int(reps) < 1:
-        raise InputError(f"reps must be at least 1 (got {reps})")
-    for name, value in (("alpha", alpha), ("conf_level", conf_level)):
-        if not 0.0 < float(value) < 1.0:
-            raise InputError(f"{name} must be between 0 and 1 (got {value})")
+    # Types, ranges and minimums (2 participants, 2 visits: baseline and one follow-up; reps >= 1; alpha
+    # and conf_level in (0, 1); finite non-negative effect sizes) are checked by @arg.checked above.
+    ns = _as_tuple(n_per_group)
+    visits = _as_tuple(n_visits)
     reps = int(reps)
-
-    sizes = (float(effect_size),) if np.isscalar(effect_size) else tuple(float(x) for x in effect_size)
-    if not sizes or min(sizes) < 0:
-        raise InputError(f"effect_size must be one or more non-negative multipliers (got {effect_size!r})")
+    sizes = tuple(float(x) for x in _as_tuple(effect_size, whole=False))
     if outcome is not None:
         table = simulate(design, seed=0).data
         numeric = [str(c) for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
