@@ -80,7 +80,10 @@ KNOWN_FAILURES_BY_CATEGORY: dict[str, list[str]] = {
     # d042_m3_reml: one vcov element (groupHIP, visitV4:groupHIP = -0.0707 among entries of ~400) moves by 1e-3
     # relative when theta moves by 1e-7 relative, the precision to which the optimum is defined (the deviance's
     # rounding noise): at lme4's theta hipkit gives lme4's value (-0.07068889), at its own -0.07066845, one Newton
-    # step further -0.07072684. Failing before the optimiser change too (5.3e-4 then).
+    # step further -0.07072684. Failing before the optimiser change too (5.3e-4 then). lme4's own three optimisers
+    # (criteria within 1e-10 relative) give it -0.0707178, -0.0707260 and -0.0706889, 5.2e-4 relative apart, so no
+    # optimiser can match the reference to 1e-4 on it: see
+    # test_the_known_vcov_failure_is_a_quantity_lme4s_own_optimisers_do_not_agree_on.
     "other": [
         "d042_m3_reml",
     ],
@@ -522,3 +525,25 @@ def test_committed_fit_corpus_script_reproduces_corpus_json(tmp_path):
             [f["df"] for f in want.get("fixed_kenward_roger") or []],
             rtol=1e-8,
         )
+
+
+def test_the_known_vcov_failure_is_a_quantity_lme4s_own_optimisers_do_not_agree_on():
+    # d042_m3_reml's one failing element, cov(groupHIP, visitV4:groupHIP) ~ -0.0707, is so sensitive to theta
+    # that lme4's three tight optimisers, whose criteria agree to 1e-10 relative, give it values 5e-4 relative
+    # apart (more than the 1e-4 tolerance): the reference does not define it to the tolerance. hipkit's formula
+    # is right: at each optimiser's theta it gives that optimiser's vcov (the chosen one's to 1e-8).
+    m = REFERENCE["models"]["d042_m3_reml"]
+    res = hipkit.lmm(m["formula"], load_data(m["dataset"]), reml=True, check_singular="ignore")
+    idx = _theta_index(res, m["theta_names"], res.design.parsed.group)
+    i, j = m["vcov_terms"].index("groupHIP"), m["vcov_terms"].index("visitV4:groupHIP")
+    values = []
+    for o in m["optimizers"]:
+        theta = np.empty(len(res.theta))
+        theta[idx] = o["theta"]
+        values.append(reference_theta_fit(res, theta).vcov().loc["groupHIP", "visitV4:groupHIP"])
+        if o["optimizer"] == m["optimizer_won"]:
+            np.testing.assert_allclose(values[-1], m["vcov"][i][j], rtol=1e-8)
+    crits = [o["criterion"] for o in m["optimizers"]]
+    assert (max(crits) - min(crits)) / abs(min(crits)) < 1e-10
+    spread = (max(values) - min(values)) / abs(m["vcov"][i][j])
+    assert spread > TOL["estimate"][0], spread
