@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _arguments as arg
+from .._display import SummaryText, html_result, json_safe, records
 from ..errors import ArgumentError, HipkitError, InputError
 
 __all__ = ["bootstrap", "BootstrapResult", "default_statistic"]
@@ -75,7 +76,7 @@ def _one_replicate(payload, rep: int):
             return None, False
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class BootstrapResult:
     """Replicates of a parametric bootstrap and their percentile intervals.
 
@@ -128,13 +129,30 @@ class BootstrapResult:
             ]
         )
 
-    def summary(self) -> str:
-        """The tidy table as text, with the replicate counts."""
-        head = (
+    def _title(self) -> str:
+        return (
             f"Parametric bootstrap: {len(self.replicates)} replicates ({self.n_failed} failed, "
             f"{self.n_not_converged} not converged); {self.conf_level:.0%} percentile intervals"
         )
-        return head + "\n" + self.tidy().to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+    def summary(self) -> SummaryText:
+        """The tidy table as text, with the replicate counts."""
+        return SummaryText(self._title() + "\n" + self.tidy().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return html_result(self._title(), self.tidy())
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: the intervals, the counts, the level and every replicate (column -> values)."""
+        return {
+            "intervals": records(self.tidy()),
+            "glance": records(self.glance())[0],
+            "original": json_safe(self.original.to_dict()),
+            "replicates": {str(c): json_safe(self.replicates[c].to_numpy()) for c in self.replicates.columns},
+        }
 
     def plot(self, terms=None):
         """Histograms of the replicates with the estimate and the interval marked (returned, not shown)."""

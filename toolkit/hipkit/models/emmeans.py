@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import _arguments as arg
+from .._display import SummaryText, html_result, json_safe, records
 from ..errors import ArgumentError, NotSupportedError
 from .contrasts import adjust_pvalues
 
@@ -100,7 +101,7 @@ def _predictors(res, cov_keep=2) -> dict[str, dict]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class EmmeansResult:
     """Marginal means (``.tidy()``) and their contrasts (``.contrast()``)."""
 
@@ -126,8 +127,79 @@ class EmmeansResult:
         """One row per mean: the spec and by variables, estimate, std_error, df, conf_low, conf_high."""
         return self.table.copy()
 
+    def glance(self) -> pd.DataFrame:
+        """One row: ``n_means, specs, by, averaged_over, ddf, conf_level``."""
+        return pd.DataFrame(
+            [
+                {
+                    "n_means": len(self.table),
+                    "specs": ", ".join(self.specs),
+                    "by": ", ".join(self.by),
+                    "averaged_over": ", ".join(self.averaged_over),
+                    "ddf": self.ddf,
+                    "conf_level": float(self.conf_level),
+                }
+            ]
+        )
+
+    def _title(self) -> str:
+        method = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward-Roger"}.get(self.ddf, self.ddf)
+        by = f" by {', '.join(self.by)}" if self.by else ""
+        return f"Estimated marginal means of {', '.join(self.specs)}{by}; df: {method}; {self.conf_level:.0%} CIs"
+
+    def _notes(self) -> list[str]:
+        out = []
+        if self.averaged_over:
+            out.append(f"Averaged over the levels of: {', '.join(self.averaged_over)} (equal weights)")
+        if self.kept_covariates:
+            out.append(f"Kept at their distinct values (cov_keep): {', '.join(self.kept_covariates)}")
+        return out
+
+    def summary(self) -> SummaryText:
+        """The means as text, with the df method, the level and what the means average over."""
+        body = self.table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        return SummaryText("\n".join([self._title(), body, *self._notes()]))
+
     def __repr__(self) -> str:
         return self.table.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return html_result(self._title(), self.table, self._notes())
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: the means table, specs, by, df method, level and the reference grid."""
+        return {
+            "means": records(self.table),
+            "specs": list(self.specs),
+            "by": list(self.by),
+            "ddf": self.ddf,
+            "conf_level": float(self.conf_level),
+            "averaged_over": list(self.averaged_over),
+            "kept_covariates": list(self.kept_covariates),
+            "grid_levels": json_safe(self.grid_levels),
+            "nesting": json_safe(self.nesting),
+        }
+
+    def plot(self):
+        """Each mean with its confidence interval (one panel per ``by`` group); returned, not shown."""
+        from matplotlib.figure import Figure
+
+        groups = [((), self.table)] if not self.by else list(self.table.groupby(self.by, sort=False))
+        fig = Figure(figsize=(min(4.0 * len(groups), 12.0), 3.2), layout="constrained")
+        axes = fig.subplots(1, len(groups), squeeze=False, sharey=True)[0]
+        for ax, (key, part) in zip(axes, groups):
+            labels = [" ".join(_label(r[s], s, self.fit) for s in self.specs) for _, r in part.iterrows()]
+            x = np.arange(len(part))
+            est = part["estimate"].to_numpy(float)
+            err = np.vstack([est - part["conf_low"].to_numpy(float), part["conf_high"].to_numpy(float) - est])
+            ax.errorbar(x, est, yerr=err, fmt="o", color="#1f4e79", capsize=3)
+            ax.set_xticks(x, labels, rotation=30 if len(part) > 4 else 0)
+            if self.by:
+                key_t = key if isinstance(key, tuple) else (key,)
+                ax.set_title(", ".join(f"{b} = {k}" for b, k in zip(self.by, key_t)), fontsize=9)
+            ax.set_xlabel(", ".join(self.specs))
+        axes[0].set_ylabel(f"estimated mean ({self.conf_level:.0%} CI)")
+        return fig
 
     def contrast(self, method: str = "pairwise", adjust: str = "holm", ref: int = 0) -> pd.DataFrame:
         """Contrasts among the means within each ``by`` group.

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._display import SummaryText, records
 from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design
 from .engine import Blocks, Evaluation
@@ -453,7 +454,7 @@ class LmmResult:
         return diagnostics(self)
 
     # -- text ----------------------------------------------------------------------------------
-    def summary(self, ddf: str = "satterthwaite") -> str:
+    def summary(self, ddf: str = "satterthwaite") -> SummaryText:
         """A readable summary in lme4/lmerTest's order; states dropped rows and repeats every warning.
 
         ``ddf`` (``"satterthwaite"`` or ``"kenward-roger"``) chooses the t tests' method, named in the title.
@@ -521,7 +522,7 @@ class LmmResult:
                 lines.append("warning: boundary (singular) fit")
             if not self.notes and not self.converged:
                 lines.append("warning: the optimiser did not converge")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
         return self.summary()
@@ -533,18 +534,6 @@ class LmmResult:
 
     def to_dict(self) -> dict:
         """JSON-serialisable description of the fit (formula, estimates, tables, flags)."""
-
-        def records(df: pd.DataFrame) -> list:
-            return [
-                {
-                    k: (
-                        None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)
-                    )
-                    for k, v in row.items()
-                }
-                for row in df.to_dict(orient="records")
-            ]
-
         from .. import __version__
 
         g = self.glance().iloc[0].to_dict()
