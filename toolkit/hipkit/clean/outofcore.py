@@ -55,9 +55,10 @@ from ..io.readers import (
 from .audit import AuditLog, participant_ids
 from .columns import map_columns
 from .deidentify import code_for
-from .harmonise import choose_spellings, free_text_values, normalise_ids, numeric_collisions, visit_label_text
+from .harmonise import free_text_values, normalise_ids, numeric_collisions, visit_label_text
 from .identifiers import IdentifierScan
 from .pipeline import CleanOptions, _input_paths, check_headers, clean_tables
+from .spellings import choose_spellings
 
 __all__ = ["clean_out_of_core", "OutOfCoreResult"]
 
