@@ -1,5 +1,22 @@
 """The cleaning pipeline: read -> map -> reshape -> harmonise -> validate -> de-duplicate -> derive.
 
+Every step is one function ``step(frame, issues, **settings) -> (frame, issues)``
+(:mod:`hipkit.clean.issues`): it returns a new frame, never changes the one it is given, and
+reports quarantine entries, log events, row counts and per-record state through ``issues``.
+:func:`clean_tables` composes them in order, as lme4 composes ``lFormula -> mkLmerDevfun ->
+optimizeLmer -> mkMerMod``:
+
+- per file (:data:`FILE_STEPS`): :func:`~hipkit.clean.screen.screen_identifiers` ->
+  :func:`~hipkit.clean.reshape.to_records` -> :func:`~hipkit.clean.harmonise.harmonise_file` ->
+  :func:`quarantine_read_problems` -> :func:`~hipkit.clean.issues.drop_removed`;
+- over every file (:data:`TABLE_STEPS`): :func:`~hipkit.clean.spellings.normalise_free_text` ->
+  :func:`~hipkit.clean.participants.warn_id_collisions` -> :func:`~hipkit.clean.participants.resolve_limbs`
+  -> :func:`~hipkit.clean.participants.assign_schedule` -> :func:`~hipkit.clean.validate.validate` ->
+  :func:`~hipkit.clean.issues.drop_removed` -> :func:`drop_read_keys` ->
+  :func:`~hipkit.clean.participants.fill_participant_level` ->
+  :func:`~hipkit.clean.duplicates.resolve_duplicates` -> :func:`~hipkit.clean.derive.derive` ->
+  :func:`order_columns` -> :func:`~hipkit.clean.deidentify.deidentify` (when asked for).
+
 The row accounting is the contract: every record that leaves the readers ends in exactly one of
 *clean* (it is in, or was combined into, a row of the clean table), *quarantined* (removed, with
 its reason) or *duplicates removed* (an exact copy of a clean record), and the log proves it:
