@@ -37,14 +37,20 @@ class Quarantine:
         action: str,
         message: str | pd.Series,
         check: str | None = None,
+        slices: np.ndarray | None = None,
     ) -> int:
-        """Quarantine the records where ``mask`` is true; return how many."""
+        """Quarantine the records where ``mask`` is true; return how many.
+
+        ``slices`` (the header slice of each record, row for row: see
+        :class:`~hipkit.clean.issues.RecordState`) shows ``column`` as the export's header.
+        """
         mask = np.asarray(mask, dtype=bool)
         n = int(mask.sum())
         if n == 0:
             return 0
-        keep = [c for c in ("source_file", "source_line", "participant_id", "__slice") if c in records.columns]
-        sub = records[keep].iloc[np.flatnonzero(mask)]  # only the columns the entry needs
+        keep = [c for c in ("source_file", "source_line", "participant_id") if c in records.columns]
+        at = np.flatnonzero(mask)
+        sub = records[keep].iloc[at]  # only the columns the entry needs
 
         def pick(value, default=""):
             if isinstance(value, pd.Series):
@@ -53,11 +59,10 @@ class Quarantine:
 
         pid = sub["participant_id"] if "participant_id" in sub.columns else pd.Series([""] * n)
         columns = pick(column)
-        if "__slice" in sub.columns and self.headers:
+        if slices is not None and self.headers:
             files = sub["source_file"].to_numpy(dtype=object)
-            slices = sub["__slice"].to_numpy()
             columns = np.array(
-                [self.headers.get(f, {}).get(int(s), {}).get(c, c) for f, s, c in zip(files, slices, columns)],
+                [self.headers.get(f, {}).get(int(s), {}).get(c, c) for f, s, c in zip(files, slices[at], columns)],
                 dtype=object,
             )
         part = pd.DataFrame(

@@ -29,7 +29,7 @@ from ..errors import InputError, UnmappableFileError
 from ..registry import Registry, normalise_label
 from .mapping_file import read_mapping_file
 
-__all__ = ["ColumnRole", "Mapping", "load_mapping", "map_columns", "parse_visit_label"]
+__all__ = ["ColumnRole", "MappedTable", "Mapping", "load_mapping", "map_columns", "parse_visit_label"]
 
 _WEEK_WORDS = {"wk", "wks", "week", "weeks", "w"}
 _SIDE_WORDS = {"l": "left", "lt": "left", "left": "left", "r": "right", "rt": "right", "right": "right"}
@@ -87,6 +87,21 @@ class ColumnRole:
     side: str | None = None
     limb: str | None = None
     unit: str | None = None
+
+
+@dataclass(frozen=True)
+class MappedTable:
+    """One raw table with the role of each of its columns: what the first cleaning steps pass on.
+
+    Attributes
+    ----------
+    table : hipkit.io.RawTable
+    roles : list of ColumnRole
+        From :func:`map_columns`, one per column of ``table.data``.
+    """
+
+    table: Any
+    roles: list
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from .audit import AuditLog
+from .issues import Issues
 
 __all__ = ["deidentify", "read_salt", "hash_ids", "code_for"]
 
@@ -53,9 +53,10 @@ def _digest(salt: bytes, text: str) -> bytes:
     return hmac.new(salt, text.encode("utf-8"), hashlib.sha256).digest()
 
 
-def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
-    """Hash ids and shift dates of ``data`` (see the module docstring); return a new table."""
+def deidentify(data: pd.DataFrame, issues: Issues, *, salt: bytes) -> tuple[pd.DataFrame, Issues]:
+    """Hash ids and shift dates of ``data`` (see the module docstring; a step); return a new table."""
     data = data.copy()
+    log = issues.log
     ids = data["participant_id"].astype("object")
     uniques = pd.unique(ids.dropna())
     codes = {u: code_for(salt, u) for u in uniques}
@@ -75,7 +76,7 @@ def deidentify(data: pd.DataFrame, salt: bytes, log: AuditLog) -> pd.DataFrame:
         dates=f"shifted per participant by -{MAX_SHIFT_DAYS}..+{MAX_SHIFT_DAYS} days",
         salt="not written",
     )
-    return data
+    return data, issues
 
 
 def code_for(salt: bytes, value) -> str:

@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 
 from ..registry import Registry
-from .audit import AuditLog
+from .issues import Issues
 
 __all__ = ["derive"]
 
 
-def derive(data: pd.DataFrame, registry: Registry, log: AuditLog) -> pd.DataFrame:
-    """Add the derived columns described in the module docstring; return the table."""
+def derive(data: pd.DataFrame, issues: Issues, *, registry: Registry) -> tuple[pd.DataFrame, Issues]:
+    """Add the derived columns described in the module docstring (a step); return a new table."""
     data = data.copy()
+    log = issues.log
     if "hip_abd_strength_n" in data.columns and "body_mass_kg" in data.columns:
         mass = _first_per_participant(data, "body_mass_kg")
         carried = data["body_mass_kg"].isna() & mass.notna() & data["hip_abd_strength_n"].notna()
@@ -73,7 +74,7 @@ def derive(data: pd.DataFrame, registry: Registry, log: AuditLog) -> pd.DataFram
                 continue
             data[f"{m.name}_lsi"] = _lsi(data, m.name)
             log.count("derivations", f"{m.name}_lsi computed", int(data[f"{m.name}_lsi"].notna().sum()))
-    return data
+    return data, issues
 
 
 def _first_per_participant(data: pd.DataFrame, col: str) -> pd.Series:

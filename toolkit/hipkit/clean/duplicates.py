@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._glossary import QuarantineReason as R
-from .audit import AuditLog, Quarantine
+from .issues import Issues
 
 __all__ = ["resolve_duplicates"]
 
@@ -24,19 +24,30 @@ _KEY = ["participant_id", "visit_week", "side"]
 _NOT_CONTENT = {"source_file", "source_line", "days_from_baseline", "out_of_window", "__side_key"}
 
 
-def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tuple[pd.DataFrame, dict]:
-    """Remove exact duplicates, quarantine conflicts, combine complementary records.
+def resolve_duplicates(data: pd.DataFrame, issues: Issues) -> tuple[pd.DataFrame, Issues]:
+    """Remove exact duplicates, quarantine conflicts, combine complementary records (a step).
 
     Returns
     -------
     data : DataFrame
-        One row per key.
-    counts : dict
-        ``duplicates_removed``, ``conflicting_records``, ``combined_records`` (records merged into
-        another), ``duplicate_lines`` and ``combined_lines`` (the origins, ``file:line``, of every removed
-        copy and every record merged into another: each input record stays traceable).
+        A new frame, one row per key.
+    issues : Issues
+        Its ``tally`` holds ``duplicates_removed``, ``conflicting_records``, ``combined_records``
+        (records merged into another), ``duplicate_lines`` and ``combined_lines`` (the origins,
+        ``file:line``, of every removed copy and every record merged into another: each input record
+        stays traceable). The per-record state ends here (``issues.records`` is None): the rows of
+        the result are no longer the records read.
     """
-    content = [c for c in data.columns if c not in _NOT_CONTENT and not c.endswith("__raw") and c != "__slice"]
+    data, counts = _resolve(data, issues)
+    for key, value in counts.items():
+        issues.tally[key] = value
+    return data, issues.with_records(None)
+
+
+def _resolve(data: pd.DataFrame, issues: Issues) -> tuple[pd.DataFrame, dict]:
+    log = issues.log
+    raw_text = issues.state_of(data).raw
+    content = [c for c in data.columns if c not in _NOT_CONTENT]
     exact = data.duplicated(subset=content, keep="first").to_numpy()
     counts = {"duplicates_removed": int(exact.sum())}
     if exact.any():
@@ -68,16 +79,15 @@ def resolve_duplicates(data: pd.DataFrame, q: Quarantine, log: AuditLog) -> tupl
         first_col = [conflict_cols[int(g)][0] for g in gid[bad]]
 
         def shown(i, c):
-            raw_col = f"{c}__raw"
-            if raw_col in sub.columns and pd.notna(sub.at[i, raw_col]):
-                return str(sub.at[i, raw_col])
+            if c in raw_text.columns and pd.notna(raw_text.at[i, c]):
+                return str(raw_text.at[i, c])
             return _show(sub.at[i, c])
 
         raw = pd.Series(
             ["; ".join(shown(i, c) for c in conflict_cols[int(g)]) for i, g in zip(sub.index, gid[bad])],
             index=sub.index,
         )
-        q.add(
+        issues.add(
             sub,
             np.ones(len(sub), dtype=bool),
             cols,

@@ -1,9 +1,10 @@
 """Harmonisation: numbers, units, ids, visits, dates and categories to the canonical form.
 
-Every function is vectorised over the records of one file (or of all files, for the steps that
-need every file: group spellings, days from baseline) and writes what it changed to the
-:class:`~hipkit.clean.audit.AuditLog` and what it could not use to the
-:class:`~hipkit.clean.audit.Quarantine`.
+Every function is vectorised over the records of one file; the step :func:`harmonise_file` writes
+what it changed to the log and what it could not use to the quarantine, both through the
+:class:`~hipkit.clean.issues.Issues` collector. Steps over all files are in
+:mod:`hipkit.clean.spellings` (group and site spellings) and :mod:`hipkit.clean.participants`
+(days from baseline, participant-level values).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from ..io.ids import CONTROL_CHARS as _CONTROL
 from ..io.ids import INVISIBLE_CHARS as _FORMAT_CHARS
 from ..io.ids import folded_spellings, normalise_ids, numeric_collisions
 from ..registry import Registry, normalise_label
-from .audit import AuditLog, Quarantine, participant_ids
+from .audit import participant_ids
 from .columns import Mapping, parse_visit_label
+from .issues import Issues
 
 __all__ = [
     "normalise_ids",
@@ -27,16 +29,11 @@ __all__ = [
     "date_order",
     "numeric_collisions",
     "column_decimal",
-    "fill_participant_level",
     "first_of_cell",
     "parse_numbers",
     "harmonise_file",
     "harmonise_ids",
-    "assign_schedule",
-    "normalise_free_text",
-    "choose_spellings",
     "free_text_values",
-    "spelling_counts",
 ]
 
 _INLINE_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)*)\s*([A-Za-z][A-Za-z /%.\-]*?)\.?\s*$")
@@ -204,16 +201,17 @@ def per_unique(s: pd.Series, func) -> pd.Series:
     return pd.Series(out[np.where(codes < 0, len(uniques), codes)], index=s.index, dtype="object")
 
 
-def first_of_cell(rec: pd.DataFrame, name: str | None, headers: dict | None) -> np.ndarray:
+def first_of_cell(rec: pd.DataFrame, slices: pd.Series, name: str | None, headers: dict | None) -> np.ndarray:
     """True for the first record of each raw cell (wide files repeat a cell on each side's record).
 
-    Counts in the log are per cell of the input; with ``name`` None, per line.
+    ``slices`` is each record's header slice (:class:`~hipkit.clean.issues.RecordState`). Counts in
+    the log are per cell of the input; with ``name`` None, per line.
     """
-    if "__slice" not in rec.columns or not headers or len(headers) <= 1:
+    if not headers or len(headers) <= 1:
         return np.ones(len(rec), dtype=bool)
     if name is None:
         return ~rec.duplicated(["source_line"]).to_numpy()
-    col = pd.Series(rec["__slice"].map(lambda s: headers.get(int(s), {}).get(name, "")), index=rec.index)
+    col = pd.Series(slices.map(lambda s: headers.get(int(s), {}).get(name, "")).to_numpy(), index=rec.index)
     return ~pd.DataFrame({"l": rec["source_line"], "c": col}).duplicated().to_numpy()
 
 
@@ -222,16 +220,16 @@ def _measure_column(
     name: str,
     registry: Registry,
     decimal: str,
-    q: Quarantine,
-    log: AuditLog,
+    issues: Issues,
     once: np.ndarray,
+    units_stated: pd.Series | None,
 ) -> np.ndarray:
     m = registry[name]
     raw = rec[name]
     take, values_u, status_u, unit_u, token_u = parse_distinct(raw, decimal, registry.missing_tokens)
     values = values_u[take]
     if not pd.api.types.is_numeric_dtype(raw) and column_decimal(raw.drop_duplicates(), decimal) == "mixed":
-        log.warn(
+        issues.log.warn(
             f"{name}: the column mixes decimal commas and points; each value was read by its own mark "
             "(1,5 and 1.5 both as 1.5); values such as 1,500 that could be either are quarantined"
         )
@@ -243,8 +241,8 @@ def _measure_column(
     per_distinct = np.bincount(take[missing], minlength=len(values_u))
     for i in np.flatnonzero(per_distinct):
         if token_u[i]:
-            log.count("missing_tokens", f"{name}: {token_u[i]!r}", int(per_distinct[i]))
-    log.count("missing_values", name, int(missing.sum()))
+            issues.log.count("missing_tokens", f"{name}: {token_u[i]!r}", int(per_distinct[i]))
+    issues.log.count("missing_values", name, int(missing.sum()))
     messages = {
         "not_a_number": (R.NOT_A_NUMBER, f"{name}: not a number; value set to missing"),
         "ambiguous_decimal": (
@@ -256,9 +254,9 @@ def _measure_column(
     }
     for st, (reason, msg) in messages.items():
         if (status_u == st).any():
-            q.add(rec, where(status_u == st), name, raw, reason, "value_set_missing", msg)
+            issues.add(rec, where(status_u == st), name, raw, reason, "value_set_missing", msg)
     # Units: the cell's own unit wins over the column's (header or unit column).
-    unit_col = rec.get(f"{name}__unit")
+    unit_col = units_stated
     in_cell_u = unit_u != None  # noqa: E711
     if unit_col is not None and not in_cell_u.any():
         units = unit_col.astype("object")
@@ -273,12 +271,12 @@ def _measure_column(
     if inline_unit is not None:
         in_cell = has_value & where(in_cell_u) & once
         for u, cnt in pd.Series(inline_unit[in_cell]).map(normalise_label).value_counts().items():
-            log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
+            issues.log.count("units_in_cells", f"{name}: unit {u!r} written in the cell (overrides the column's)", cnt)
     unknown = has_value & np.isnan(factors)
     n = 0
     if unknown.any():
         shown = raw[unknown].astype("str") + " [unit: " + units[unknown].astype("str") + "]"
-        n = q.add(
+        n = issues.add(
             rec,
             unknown,
             name,
@@ -287,7 +285,7 @@ def _measure_column(
             "value_set_missing",
             f"{name}: unit not known (known: {', '.join(sorted(k for k in m.units if k))})",
         )
-    log.count("values_quarantined", f"{name}: unknown_unit", n)
+    issues.log.count("values_quarantined", f"{name}: unknown_unit", n)
     values = np.where(unknown, np.nan, values * np.where(np.isnan(factors), 1.0, factors))
     # Record each conversion actually applied, with its count.
     conv = has_value & ~unknown & once
@@ -296,16 +294,15 @@ def _measure_column(
         for spelling, cnt in lab.items():
             factor = m.factor(spelling)
             if spelling == "":
-                log.count("units_assumed", f"{name}: no unit stated, read as {m.unit}", cnt)
+                issues.log.count("units_assumed", f"{name}: no unit stated, read as {m.unit}", cnt)
             elif factor != 1.0:
-                log.count("unit_conversions", f"{name}: {spelling} -> {m.unit} (x{factor:g})", cnt)
+                issues.log.count("unit_conversions", f"{name}: {spelling} -> {m.unit} (x{factor:g})", cnt)
     return values
 
 
 def harmonise_ids(
     rec: pd.DataFrame,
-    q: Quarantine,
-    log: AuditLog,
+    issues: Issues,
     once: np.ndarray | None = None,
     missing_tokens: frozenset[str] = frozenset(),
 ) -> np.ndarray:
@@ -314,15 +311,15 @@ def harmonise_ids(
     raw_text = raw.astype("object").where(raw.notna(), "").astype("str")
     clean = normalise_ids(raw)
     once = np.ones(len(rec), dtype=bool) if once is None else once
-    log.count("ids", "normalised (spaces or case changed)", int(((clean != raw_text).to_numpy() & once).sum()))
+    issues.log.count("ids", "normalised (spaces or case changed)", int(((clean != raw_text).to_numpy() & once).sum()))
     empty = (clean == "").to_numpy() | raw.isna().to_numpy()
     empty |= per_unique(raw_text, lambda u: u.str.strip().str.lower().isin(missing_tokens)).to_numpy(dtype=bool)
     rec["participant_id"] = clean.where(~empty, None)
-    q.add(rec, empty, "participant_id", raw_text, R.MISSING_ID, "row_removed", "no participant id")
+    issues.add(rec, empty, "participant_id", raw_text, R.MISSING_ID, "row_removed", "no participant id")
     folded = folded_spellings(raw[~empty & once], clean[~empty & once])
     if folded:
         shown = participant_ids(list(folded)[:3], limit=3)
-        log.warn(
+        issues.log.warn(
             f"{len(folded)} participant id(s) are written in more than one way that differ only in case, spaces "
             f"or invisible characters (e.g. {shown}); each is read as one participant: if they are different "
             "people, give them different ids"
@@ -339,11 +336,11 @@ def _visits(
     rec: pd.DataFrame,
     registry: Registry,
     mapping: Mapping,
-    q: Quarantine,
-    log: AuditLog,
+    issues: Issues,
     source: str,
     header_is_week: bool,
     file_labels: dict | None = None,
+    header_week: pd.Series | None = None,
 ) -> np.ndarray:
     """Fill ``visit_week`` from the header tag or the visit column; return rows to remove.
 
@@ -353,8 +350,8 @@ def _visits(
     n = len(rec)
     week = np.full(n, np.nan)
     drop = np.zeros(n, dtype=bool)
-    if "visit_week_header" in rec.columns:
-        week = rec["visit_week_header"].to_numpy(dtype=float, na_value=np.nan)
+    if header_week is not None:
+        week = header_week.to_numpy(dtype=float, na_value=np.nan)
     if "visit" in rec.columns:
         raw = visit_label_text(rec["visit"])
         counts = file_labels if file_labels is not None else raw.value_counts().to_dict()
@@ -384,8 +381,8 @@ def _visits(
         blank = (raw == "").to_numpy()
         bad = np.isnan(from_col) & ~blank
         for lab in sorted({u for u, p in zip(uniques, parsed) if np.isnan(p) and u}):
-            log.count("visits", f"unrecognised label {lab!r}", int((raw == lab).sum()))
-        q.add(
+            issues.log.count("visits", f"unrecognised label {lab!r}", int((raw == lab).sum()))
+        issues.add(
             rec,
             bad,
             "visit",
@@ -397,7 +394,7 @@ def _visits(
         drop |= bad
         week = np.where(np.isnan(week), from_col, week)
         for lab, cnt in raw[~bad & ~blank].value_counts().items():
-            log.count("visit_labels", f"{lab!r} -> week {from_col[(raw == lab).to_numpy()][0]:g}", cnt)
+            issues.log.count("visit_labels", f"{lab!r} -> week {from_col[(raw == lab).to_numpy()][0]:g}", cnt)
     rec["visit_week"] = week
     return drop
 
@@ -435,8 +432,7 @@ VISIT_DATE_RANGE = (pd.Timestamp("1950-01-01"), pd.Timestamp("2100-12-31"))
 def _dates(
     rec: pd.DataFrame,
     mapping: Mapping,
-    q: Quarantine,
-    log: AuditLog,
+    issues: Issues,
     missing_tokens: frozenset[str] = frozenset(),
     file_dates: list | None = None,
 ) -> None:
@@ -457,9 +453,9 @@ def _dates(
         if rest.any() and order not in (None, "ambiguous"):
             norm = u[rest].str.replace(r"[.\-]", "/", regex=True)
             parsed.loc[rest] = pd.to_datetime(norm, format=order, errors="coerce")
-            log.step("dates", column="visit_date", read_as=order, count=int(rest.sum()))
+            issues.log.step("dates", column="visit_date", read_as=order, count=int(rest.sum()))
         elif rest.any() and order == "ambiguous":
-            log.warn("visit dates with '/' are ambiguous (day/month order unknown); set date_format in a --map file")
+            issues.warn("visit dates with '/' are ambiguous (day/month order unknown); set date_format in a --map file")
     # A visit date outside the years visits can have been recorded in is a typo or a placeholder
     # (0001-01-01, 9999-12-31), not a date: quarantined, never carried into days from baseline.
     parsed = pd.to_datetime(parsed, errors="coerce")
@@ -470,7 +466,7 @@ def _dates(
     blank = (raw == "").to_numpy() | raw.str.lower().isin(missing_tokens).to_numpy()
     out_of_range = implausible.to_numpy()[codes] if len(uniques) else np.zeros(0, dtype=bool)
     bad = dates.isna().to_numpy() & ~blank & ~out_of_range
-    q.add(
+    issues.add(
         rec,
         bad,
         "visit_date",
@@ -479,7 +475,7 @@ def _dates(
         "value_set_missing",
         "visit date not readable (or ambiguous day/month order); set date_format in a --map file",
     )
-    q.add(
+    issues.add(
         rec,
         out_of_range & ~blank,
         "visit_date",
@@ -490,12 +486,12 @@ def _dates(
         "value set to missing",
         check="date_in_range",
     )
-    log.count("values_quarantined", "visit_date: bad_date", int(bad.sum() + (out_of_range & ~blank).sum()))
+    issues.log.count("values_quarantined", "visit_date: bad_date", int(bad.sum() + (out_of_range & ~blank).sum()))
     rec["visit_date"] = dates.dt.normalize()
 
 
 def _categories(
-    rec: pd.DataFrame, registry: Registry, mapping: Mapping, q: Quarantine, log: AuditLog, once: np.ndarray
+    rec: pd.DataFrame, registry: Registry, mapping: Mapping, issues: Issues, once: np.ndarray
 ) -> np.ndarray:
     drop = np.zeros(len(rec), dtype=bool)
     for col, vocab in (("sex", "sex"), ("side", "side"), ("affected_side", "side")):
@@ -528,7 +524,7 @@ def _categories(
                     else pd.Series([None] * len(rec), index=rec.index, dtype="object")
                 )
                 rec["limb"] = lb.where(~is_limb, pd.Series(limb, index=rec.index))
-            q.add(
+            issues.add(
                 rec,
                 bad,
                 col,
@@ -539,7 +535,7 @@ def _categories(
             )
             drop |= bad
         else:
-            q.add(
+            issues.add(
                 rec,
                 bad,
                 col,
@@ -549,12 +545,12 @@ def _categories(
                 f"{col} value not recognised; map it in the mapping file's values: section",
             )
         changed = (canon != None) & (canon != raw.to_numpy(dtype=object))  # noqa: E711
-        log.count("categories", f"{col} normalised", int((changed & once).sum()))
+        issues.log.count("categories", f"{col} normalised", int((changed & once).sum()))
         rec[col] = pd.Series(np.where(canon == None, None, canon), index=rec.index, dtype="object")  # noqa: E711
     for col in ("group", "site", "discharge_reason"):
         if col in rec.columns:
             s, blank, formula = _free_text(rec[col], col, mapping, registry)
-            q.add(
+            issues.add(
                 rec,
                 formula,
                 col,
@@ -566,7 +562,7 @@ def _categories(
             rec[col] = s.where(~blank & ~formula, None).astype("object")
     if "repeat_instrument" in rec.columns:
         rep = rec["repeat_instrument"].astype("str").fillna("").str.strip() != ""
-        q.add(
+        issues.add(
             rec,
             rep.to_numpy(),
             "redcap_repeat_instrument",
@@ -611,175 +607,48 @@ def free_text_values(values: pd.Series, col: str, mapping: Mapping, registry: Re
 
 def harmonise_file(
     rec: pd.DataFrame,
+    issues: Issues,
+    *,
     registry: Registry,
     mapping: Mapping,
     decimal: str,
-    q: Quarantine,
-    log: AuditLog,
     source: str,
     visit_is_week: bool = False,
     context: dict | None = None,
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Harmonise the records of one file; return them and the mask of rows to remove.
+) -> tuple[pd.DataFrame, Issues]:
+    """Harmonise the records of one file (a step); rows to remove are marked in ``issues.records``.
 
     ``visit_is_week`` says that the visit column's header names weeks ("Week", "wk"), so bare
     numbers in it are weeks; under any other header bare numbers are ambiguous. ``context`` holds
     the file-wide values that decisions rest on when the records are only a part of the file (out of
     core): ``visit`` (label -> number of records) and ``visit_date`` (the distinct date texts).
-    """
-    headers = q.headers.get(source)
-    line_once = first_of_cell(rec, None, headers)
-    drop = harmonise_ids(rec, q, log, line_once, registry.missing_tokens)
-    context = context or {}
-    drop |= _visits(rec, registry, mapping, q, log, source, visit_is_week, context.get("visit"))
-    _dates(rec, mapping, q, log, registry.missing_tokens, context.get("visit_date"))
-    drop |= _categories(rec, registry, mapping, q, log, line_once)
-    raw_values = {}
-    for name in [c for c in rec.columns if c in registry]:
-        raw_values[name] = rec[name]
-        once = first_of_cell(rec, name, headers)
-        rec[name] = _measure_column(rec, name, registry, decimal, q, log, once)
-    for name, raw in raw_values.items():
-        rec[f"{name}__raw"] = raw
-    if "__no_values" in rec.columns:
-        lonely = rec["__no_values"].fillna(False).to_numpy(dtype=bool)
-        q.add(
-            rec, lonely & ~drop, "", "", R.NO_MEASUREMENTS, "row_removed", "the line holds no measurement at any visit"
-        )
-        drop |= lonely
-    return rec, drop
-
-
-FREE_TEXT = ("group", "site")
-
-
-def choose_spellings(counts: dict) -> dict:
-    """One spelling per free-text category: the most frequent case variant (ties: the first in order).
-
-    Parameters
-    ----------
-    counts : dict
-        Column (``group``, ``site``) -> {spelling: number of input lines}.
 
     Returns
     -------
-    dict
-        Column -> {lower-cased spelling: chosen spelling}.
-
-    Examples
-    --------
-    >>> choose_spellings({"group": {"HIP": 3, "Hip": 1, "knee": 2}})
-    {'group': {'hip': 'HIP', 'knee': 'knee'}}
+    records : DataFrame
+        A new frame: every record, harmonised (none is removed here).
+    issues : Issues
+        With each measure's raw text and the rows to remove in the records' state.
     """
-    out = {}
-    for col, table in counts.items():
-        best: dict = {}
-        for spelling, _n in sorted(table.items(), key=lambda kv: (str(kv[0]).lower(), -kv[1], str(kv[0]))):
-            best.setdefault(str(spelling).lower(), spelling)
-        out[col] = best
-    return out
-
-
-def spelling_counts(data: pd.DataFrame) -> dict:
-    """Column -> {spelling: number of distinct input lines holding it}, for :func:`choose_spellings`."""
-    out = {}
-    for col in FREE_TEXT:
-        if col in data.columns and data[col].notna().any():
-            part = data.loc[data[col].notna(), [col, "source_file", "source_line"]].drop_duplicates()
-            out[col] = part[col].value_counts().to_dict()
-    return out
-
-
-def normalise_free_text(data: pd.DataFrame, log: AuditLog, spellings: dict | None = None) -> None:
-    """Give each free-text category (group, site) one spelling: the most frequent case variant.
-
-    Frequency counts input lines (a wide line is one participant, whatever its number of visits).
-    ``spellings`` (from :func:`choose_spellings` over a whole export) is given when ``data`` is a part
-    of it, so that every part spells a category alike.
-    """
-    spellings = spellings if spellings is not None else choose_spellings(spelling_counts(data))
-    for col in FREE_TEXT:
-        if col not in data.columns or data[col].isna().all():
-            continue
-        table = spellings.get(col, {})
-        codes, uniques = pd.factorize(data[col].astype("object"))
-        chosen = np.asarray([table.get(str(u).lower(), u) for u in uniques], dtype=object)
-        changed = chosen != np.asarray(uniques, dtype=object)
-        n_changed = int(np.isin(codes, np.flatnonzero(changed)).sum())
-        log.count("categories", f"{col}: spelling unified", n_changed)
-        out = np.append(chosen, None)[np.where(codes < 0, len(uniques), codes)]
-        data[col] = pd.Series(out, index=data.index, dtype="object")
-
-
-def assign_schedule(data: pd.DataFrame, schedule: list[float], window_days: float, log: AuditLog) -> None:
-    """Compute ``days_from_baseline`` and flag visits off the schedule or outside the window.
-
-    Baseline is the participant's week-0 visit date; for a participant with no week-0 visit, the
-    earliest date (unknown when the week-0 visit has no date). Visits known only by date get the
-    nearest scheduled week. Visits outside ``window_days`` of their scheduled day, or
-    at a week not in the schedule, are flagged ``out_of_window`` and kept.
-    """
-    n = len(data)
-    sched = np.asarray(sorted(schedule), dtype=float)
-    week = data["visit_week"].to_numpy(dtype=float).copy()
-    days = np.full(n, np.nan)
-    if "visit_date" in data.columns and data["visit_date"].notna().any():
-        d = data["visit_date"]
-        pid = data["participant_id"]
-        base0 = d.where(data["visit_week"] == 0).groupby(pid).transform("min")
-        first = d.groupby(pid).transform("min")
-        # A participant seen at week 0 whose week-0 date is unknown has no known baseline date:
-        # their days from baseline are unknown, not counted from a later visit.
-        has_week0 = (data["visit_week"] == 0).groupby(pid).transform("any").to_numpy(dtype=bool)
-        base = base0.where(has_week0, first)
-        days = (d - base).dt.days.to_numpy(dtype=float, na_value=np.nan)
-        by_date = np.isnan(week) & ~np.isnan(days)
-        if by_date.any():
-            nearest = sched[np.abs(days[by_date, None] / 7.0 - sched[None, :]).argmin(axis=1)]
-            week[by_date] = nearest
-            log.count("visits", "week assigned from visit date", int(by_date.sum()))
-    off_schedule = ~np.isnan(week) & ~np.isin(week, sched)
-    outside = ~np.isnan(days) & (np.abs(days - 7.0 * week) > window_days)
-    log.count("visits", "off schedule (week not in schedule)", int(off_schedule.sum()))
-    log.count("visits", f"outside the +/-{window_days:g}-day window", int((outside & ~off_schedule).sum()))
-    data["visit_week"] = week
-    data["days_from_baseline"] = days
-    data["out_of_window"] = off_schedule | outside
-
-
-#: Participant-level columns: one value per participant, carried to visits where it is missing.
-PARTICIPANT_LEVEL = ("group", "site", "sex", "age_years", "height_cm", "affected_side")
-
-
-def fill_participant_level(data: pd.DataFrame, log: AuditLog) -> None:
-    """Carry each participant-level value (group, sex, age, ...) to the participant's other rows.
-
-    Only a participant's single consistent value is carried; a participant recorded with two
-    different values keeps them as they are and is named in a warning.
-    """
-    codes, ids = pd.factorize(data["participant_id"])  # integer groups: fast group-bys
-    for col in PARTICIPANT_LEVEL:
-        if col not in data.columns or data[col].isna().all():
-            continue
-        vcodes, _ = pd.factorize(data[col])  # -1 where missing
-        frame = pd.DataFrame({"g": codes, "v": vcodes})
-        present = frame[frame["v"] >= 0]
-        nun = present.groupby("g")["v"].nunique()
-        inconsistent = ids[nun.index[nun.to_numpy() > 1]]
-        if len(inconsistent):
-            log.warn(
-                f"{len(inconsistent)} participants have more than one {col} ({participant_ids(inconsistent)}); "
-                "not carried"
-            )
-        need = (vcodes < 0) & (codes >= 0)
-        if not need.any():
-            continue
-        first_row = present.drop_duplicates("g")
-        single = pd.Series(first_row.index.to_numpy(), index=first_row["g"].to_numpy())
-        single = single[nun.reindex(single.index).to_numpy() == 1]
-        src = pd.Series(codes[need]).map(single).to_numpy()  # row holding the participant's value
-        ok = ~pd.isna(src)
-        if ok.any():
-            rows = data.index[np.flatnonzero(need)[ok]]
-            data.loc[rows, col] = data[col].to_numpy()[src[ok].astype(np.int64)]
-            log.count("participant_level", f"{col} carried to other visits of the participant", int(ok.sum()))
+    rec = rec.copy(deep=False)  # the helpers below replace columns of this frame, never the caller's
+    state = issues.state_of(rec)
+    issues = issues.with_records(state)
+    headers = issues.quarantine.headers.get(source)
+    line_once = first_of_cell(rec, state.slice, None, headers)
+    drop = harmonise_ids(rec, issues, line_once, registry.missing_tokens)
+    context = context or {}
+    drop |= _visits(rec, registry, mapping, issues, source, visit_is_week, context.get("visit"), state.header_week)
+    _dates(rec, mapping, issues, registry.missing_tokens, context.get("visit_date"))
+    drop |= _categories(rec, registry, mapping, issues, line_once)
+    raw_values = {}
+    for name in [c for c in rec.columns if c in registry]:
+        raw_values[name] = rec[name]
+        once = first_of_cell(rec, state.slice, name, headers)
+        stated = state.units[name] if name in state.units.columns else None
+        rec[name] = _measure_column(rec, name, registry, decimal, issues, once, stated)
+    state = state.with_raw(pd.DataFrame(raw_values, index=rec.index))
+    lonely = state.no_values.to_numpy(dtype=bool)
+    message = "the line holds no measurement at any visit"
+    issues.add(rec, lonely & ~drop, "", "", R.NO_MEASUREMENTS, "row_removed", message)
+    drop |= lonely
+    return rec, issues.with_records(state.marked(drop))

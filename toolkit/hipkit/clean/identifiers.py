@@ -32,27 +32,23 @@ read through :func:`is_identifier_header`) or when its values look like one:
 ``findings()``; the counts are sums (and capped sets of distinct values), so scanning a file whole
 or chunk by chunk gives the same findings. :func:`find_identifiers` classifies single cells (what
 the cleaner withholds from carried text), :func:`identifier_columns` lists a table's identifier
-columns (what ``hipkit report`` refuses), and :func:`screen_identifiers` is the cleaner's step.
+columns (what ``hipkit report`` refuses). Headers are read by :mod:`hipkit.clean.identifier_headers`
+and the cleaner's step is :func:`hipkit.clean.screen.screen_identifiers`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from .._glossary import QuarantineReason as R
-from ..errors import InputError, UnmappableFileError
 from ..registry import Registry, load_registry, normalise_label
 from ._given_names import fold
 from ._identifier_values import NOTHING, PRIORITY, STRONG, SURE, Evidence, classify
-from .audit import AuditLog, Quarantine
 from .columns import ColumnRole
-from .deidentify import hash_ids
+from .identifier_headers import _DATEISH_HEADER, _MANY, KINDS, _header_kind, is_identifier_header, withheld
 
 __all__ = [
     "KINDS",
@@ -60,29 +56,9 @@ __all__ = [
     "find_identifiers",
     "identifier_columns",
     "is_identifier_header",
-    "screen_identifiers",
+    "participant_keys",
     "withheld",
 ]
-
-#: The kinds of direct identifier told apart (``address`` is recognised by header only).
-KINDS = ("name", "phone", "email", "date_of_birth", "national_id", "address")
-_ONE = {
-    "name": "person name",
-    "phone": "phone number",
-    "email": "e-mail address",
-    "date_of_birth": "date of birth",
-    "national_id": "national id number",
-    "address": "address",
-}
-_MANY = {
-    "name": "person names",
-    "phone": "phone numbers",
-    "email": "e-mail addresses",
-    "date_of_birth": "dates of birth",
-    "national_id": "national id numbers",
-    "address": "addresses",
-}
-
 
 # Share of a column's values that must match for the column to be flagged as a whole.
 _WHOLE_SHARE = 0.5
@@ -94,120 +70,6 @@ _EMBEDDED_MIN = 3
 _DOB_GAP_YEARS = 10
 _DOB_SPREAD_YEARS = 15
 _DISTINCT_CAP = 10_000  # capped sets: their size is min(distinct, cap) whatever the chunking
-
-# ---------------------------------------------------------------------------------------------
-# Headers
-# ---------------------------------------------------------------------------------------------
-_BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]")
-_NUMBER_WORDS = {"no", "nr", "num", "number", "nbr", "numero", "nummer", "n"}
-# Identifier spellings too generic to be looked for inside a longer header ("Site name",
-# "Contact lens"): these must be the whole header (after brackets and "no"/"number").
-_EXACT_ONLY = {
-    "name", "contact", "cell", "tel", "mobile", "zip", "nom", "nome", "naam", "nombre", "client", "parent", "mother",
-    "father", "spouse", "carer", "caregiver", "initials", "mail", "portable", "handy", "plz", "sin", "cpr", "nie",
-    "dni", "nir", "bsn", "cpf", "tfn", "nok",
-}  # fmt: skip
-_DATEISH_HEADER = re.compile(
-    r"\b(date|dt|year|yr|yob|born|birth|birthday|jahr|jahrgang|geburt\w*|annee|ano|anno|jaar|rok|ar|datum|fecha|data)\b"
-)
-_HEADER_KINDS = (
-    ("date_of_birth", ("birth", "dob", "d o b", "born", "geburt", "naissance", "nacimiento", "nascita", "yob")),
-    ("email", ("mail", "courriel", "correo")),
-    ("phone", ("phone", "tel", "mobile", "cell", "contact", "fax", "handy", "telefon", "telefono", "movil")),
-    ("address", ("address", "street", "postcode", "postal", "zip", "adresse", "direccion", "indirizzo", "adres")),
-    (
-        "national_id",
-        (
-            "nhs",
-            "ssn",
-            "sin",
-            "social",
-            "insurance",
-            "passport",
-            "national",
-            "mrn",
-            "medical record",
-            "health card",
-            "medicare",
-            "nino",
-            "tfn",
-            "tax",
-            "licence",
-            "license",
-            "personnummer",
-            "cpr",
-            "pesel",
-            "bsn",
-            "cpf",
-            "nir",
-            "dni",
-            "nie",
-            "codice fiscale",
-            "hospital number",
-            "id card",
-        ),
-    ),
-)
-
-
-def _header_forms(header: str) -> list[str]:
-    """The header normalised, without bracketed hints, and without a trailing "no"/"number"."""
-    full = normalise_label(fold(header))
-    bare = normalise_label(_BRACKETS.sub(" ", fold(header)))
-    forms = [full, bare]
-    tokens = bare.split()
-    while len(tokens) > 1 and tokens[-1] in _NUMBER_WORDS:
-        tokens = tokens[:-1]
-        forms.append(" ".join(tokens))
-    return list(dict.fromkeys(f for f in forms if f))
-
-
-def is_identifier_header(header: str, registry: Registry | None = None) -> bool:
-    """Whether a header names a direct identifier (name, phone, date of birth, national id, ...).
-
-    The header is compared with the registry's ``identifiers:`` spellings after lower-casing and
-    turning punctuation into spaces, also without a bracketed hint (``"Date of birth (dd/mm/yyyy)"``)
-    and without a trailing "no"/"number" (``"Contact no"``); a spelling of two or more words, or a
-    specific one (``phone``, ``email``, ``dob``, ``surname``, ...), also counts inside a longer header
-    (``"Patient first name"``, ``"Mobile phone"``). Generic words (``name``, ``contact``, ``tel``,
-    ...) count only as the whole header, so ``"Site name"`` is not an identifier.
-
-    Parameters
-    ----------
-    header : str
-    registry : Registry, optional
-        Default: the built-in registry.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> [is_identifier_header(h) for h in ["Pt. Name", "Date of birth (dd/mm/yyyy)", "Mobile phone",
-    ...                                     "NHS no", "Site name", "Pain wk2"]]
-    [True, True, True, True, False, False]
-    """
-    reg = registry if registry is not None else load_registry()
-    return _header_check(str(header), reg.identifiers)
-
-
-@lru_cache(maxsize=4096)
-def _header_check(header: str, identifiers: tuple[str, ...]) -> bool:
-    exact = set(identifiers) | {i.replace(" ", "") for i in identifiers}
-    forms = _header_forms(header)
-    if any(f in exact or f.replace(" ", "") in exact for f in forms):
-        return True
-    entries = [e for e in dict.fromkeys(identifiers) if e and e not in _EXACT_ONLY]
-    return any(f" {e} " in f" {form} " for form in forms for e in entries)
-
-
-def _header_kind(header: str) -> str:
-    text = f" {normalise_label(fold(header))} "
-    for kind, words in _HEADER_KINDS:
-        if any(f" {w}" in text for w in words):
-            return kind
-    return "name"
 
 
 def find_identifiers(values: pd.Series, min_level: int = STRONG) -> pd.Series:
@@ -240,16 +102,6 @@ def find_identifiers(values: pd.Series, min_level: int = STRONG) -> pd.Series:
     table = np.asarray(kinds + [None], dtype=object)
     return pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=values.index, dtype="object")
 
-
-def withheld(kind: str) -> str:
-    """What the quarantine shows instead of a value that looks like an identifier.
-
-    Examples
-    --------
-    >>> withheld("phone")
-    '[withheld: phone number]'
-    """
-    return f"[withheld: {_ONE.get(kind, 'identifier')}]"
 
 
 def _as_text(s: pd.Series) -> pd.Series | None:
@@ -670,164 +522,3 @@ def identifier_columns(frame: pd.DataFrame, registry: Registry | None = None, ce
     if cells:
         keep = keep | (found["matched"] > 0) & found["kind"].notna()
     return found.loc[keep, "column"].tolist()
-
-
-# ---------------------------------------------------------------------------------------------
-# The cleaner's step
-# ---------------------------------------------------------------------------------------------
-def _origin(table, data: pd.DataFrame, ids: pd.Series | None) -> pd.DataFrame:
-    """Each row's file, line and (normalised) participant id, for quarantine entries."""
-    pid = "" if ids is None else pd.Series(participant_keys(ids), index=data.index, dtype="object").fillna("")
-    return pd.DataFrame(
-        {
-            "source_file": table.source_file,
-            "source_line": np.asarray(table.lines, dtype=np.int64),
-            "participant_id": pid,
-        },
-        index=data.index,
-    )
-
-
-def screen_identifiers(table, roles: list[ColumnRole], registry: Registry, q: Quarantine, log: AuditLog,
-                       salt: bytes | None = None, scan: "IdentifierScan | None" = None):  # fmt: skip
-    """Keep direct identifiers out of everything the cleaner writes, for one raw file.
-
-    - A column flagged as an identifier (by header or content) gets the role ``identifier``: it is
-      not carried, and the log's warning names it with what it holds.
-    - A carried column (a key such as ``discharge_reason``, ``group``, ``site``, or a measure) with
-      identifier-looking cells: those cells are set to missing and quarantined (reason
-      ``identifier_in_value``, raw value ``[withheld: phone number]``), before anything else sees them.
-    - The participant-id column holding names, e-mails, phone or national id numbers: an error
-      without ``salt``; with it (``deidentify=True``) the ids are replaced by salted hashes here,
-      so that no later message can show them, and the log says why.
-    - Lines that could not be parsed keep no identifier in the quarantine either.
-
-    Parameters
-    ----------
-    table : hipkit.io.RawTable
-    roles : list of ColumnRole
-        From :func:`hipkit.clean.map_columns`.
-    registry : Registry
-    q : Quarantine
-    log : AuditLog
-    salt : bytes, optional
-        The de-identification salt (``deidentify=True``); None when not de-identifying.
-    scan : IdentifierScan, optional
-        The evidence of the whole file, when ``table`` is a part of it (out of core): which columns
-        are identifiers, and which name-like labels several participants share, are then decided
-        over the whole file, as in memory.
-
-    Returns
-    -------
-    table : RawTable
-        With withheld cells blanked (and ids hashed when they are identifiers).
-    roles : list of ColumnRole
-        With flagged columns turned into ``identifier``.
-
-    Raises
-    ------
-    InputError
-        The participant-id column holds identifiers and ``salt`` is None.
-    UnmappableFileError
-        No measure column is left once identifier columns are set aside.
-    """
-    name = table.source_file
-    data = table.data.copy(deep=False)  # columns that change are replaced, never written into
-    local = IdentifierScan(registry, roles)
-    id_col = next((r.raw for r in roles if r.role == "key" and r.target == "participant_id"), None)
-    keys = participant_keys(data[id_col]) if id_col is not None else None
-    per_column = {col: local.update_column(col, data[col], keys) for col in data.columns}
-    scan = scan if scan is not None else local  # what decides: the whole file's evidence
-    findings = scan.findings().set_index("column")
-    unseen = [c for c in data.columns if c not in findings.index]  # a file with no readable record
-    if unseen:
-        findings = pd.concat([findings, local.findings().set_index("column").loc[unseen]])
-    new_roles, dropped = [], []
-    for r in roles:
-        f = findings.loc[r.raw] if r.raw in findings.index else None
-        if r.raw != id_col and f is not None and bool(f["flagged"]) and r.role != "ignore":
-            new_roles.append(ColumnRole(r.raw, "identifier"))
-            dropped.append(f"{r.raw!r} ({f['description']})")
-        else:
-            new_roles.append(r)
-    if not any(r.role == "measure" for r in new_roles):
-        raise UnmappableFileError(
-            f"{name}: every outcome or covariate column looks like a direct identifier "
-            f"({', '.join(dropped)}); map the measures in a --map file"
-        )
-    ids = data[id_col] if id_col is not None else None
-    if id_col is not None and bool(findings.loc[id_col, "flagged"]):
-        what = findings.loc[id_col, "description"]
-        if salt is None:
-            raise InputError(
-                f"{name}: the participant id column {id_col!r} holds direct identifiers ({what}); "
-                "re-run with --deidentify to replace ids by salted hashes, or map another id column with --map"
-            )
-        raw = ids.astype("object").where(ids.notna(), "").astype(str)
-        blank = pd.isna(keys) | raw.str.strip().str.lower().isin(registry.missing_tokens).to_numpy()
-        codes, uniques = pd.factorize(pd.Series(keys, dtype="object"))  # ids as harmonise_ids normalises them
-        hashed = np.append(hash_ids(pd.Series(uniques, dtype="object"), salt).to_numpy(dtype=object), None)[codes]
-        data[id_col] = pd.Series(np.where(blank, raw.to_numpy(dtype=object), hashed), index=data.index, dtype="object")
-        ids = data[id_col]
-        log.warn(
-            f"{name}: participant ids in {id_col!r} look like direct identifiers ({what}); "
-            "replaced by salted hashes before cleaning"
-        )
-        log.count("deidentify", "participant ids that looked like identifiers, hashed before cleaning",
-                  int((~blank).sum()))  # fmt: skip
-    origin = None
-    for r in new_roles:
-        if r.raw == id_col or r.role not in ("key", "measure", "unit") or per_column.get(r.raw) is None:
-            continue
-        codes, evidence, texts = per_column[r.raw]
-        # A number's cell holding words shaped like a name is withheld too: it is no number, and
-        # the quarantine would otherwise show it as it is (not_a_number).
-        numeric = r.role in ("measure", "unit")
-        kinds = [e.kind or ("name" if numeric and (e.shape or e.given_only) else None) for e in evidence]
-        has = np.asarray([k is not None for k in kinds] + [False], dtype=bool)
-        take = np.where(codes < 0, len(evidence), codes)
-        if not numeric:
-            # A name-like label that several participants share ("John Hunter", a hospital) is
-            # not a person's name; a person's name belongs to one participant.
-            column = scan._columns[r.raw]
-            for u, e in enumerate(evidence):
-                if e.kind == "name" and column.shared(texts.iat[u]):
-                    has[u] = False
-        hit = has[take]
-        if not hit.any():
-            continue
-        labels = np.asarray([withheld(k) if k else "" for k in kinds] + [""], dtype=object)
-        shown = pd.Series(labels[take], index=data.index, dtype="object")
-        if origin is None:
-            origin = _origin(table, data, ids)
-        n = q.add(
-            origin,
-            hit,
-            r.raw,
-            shown,
-            R.IDENTIFIER_IN_VALUE,
-            "value_set_missing",
-            f"{r.raw}: looks like a direct identifier; value withheld and set to missing",
-        )
-        log.count("identifiers", f"{r.raw}: values withheld (identifier_in_value)", n)
-        col = data[r.raw]
-        if pd.api.types.is_numeric_dtype(col):
-            data[r.raw] = col.where(~hit, np.nan)
-        else:
-            data[r.raw] = col.astype("object").where(~hit, "")
-    bad = list(table.bad_lines)
-    if bad:
-        any_flagged = bool(findings["flagged"].any())
-        out = []
-        for b in bad:
-            e = classify(str(b.text))
-            if any_flagged or salt is not None:
-                out.append(replace(b, text="[withheld: a line of a de-identified run or of a file with identifiers]"))
-            elif e.kind is not None:
-                out.append(replace(b, text=withheld(e.kind)))
-            else:
-                out.append(b)
-        bad = out
-    if dropped:
-        log.warn(f"{name}: direct identifiers not carried: {', '.join(dropped)}")
-    return replace(table, data=data, bad_lines=bad), new_roles

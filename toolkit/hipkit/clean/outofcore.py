@@ -14,7 +14,10 @@ streaming, from the same functions the in-memory cleaner uses:
 - the one spelling of each group and site (over every file).
 
 Each bucket is then cleaned by :func:`hipkit.clean.pipeline.clean_tables` with those decisions (in
-parallel on a Dask scheduler), and the parts, quarantines and logs are combined. The outcome is the
+parallel on a Dask scheduler): the same steps, ``(frame, issues) -> (frame, issues)``, as in memory
+(``FILE_STEPS`` and ``TABLE_STEPS`` of :mod:`hipkit.clean.pipeline`; the check across every
+participant, :func:`~hipkit.clean.participants.warn_id_collisions`, runs once over the ids of all
+parts). The parts, quarantines and logs are then combined. The outcome is the
 same as cleaning in memory: the same clean rows, quarantine and row accounting (a test checks it
 on every reader case of the hostile corpus). Only one bucket per worker is in memory at a time;
 the clean table is written as a folder of parquet files (read it with
@@ -52,12 +55,15 @@ from ..io.readers import (
     _sha256,
     duplicate_headers,
 )
-from .audit import AuditLog, participant_ids
+from .audit import AuditLog
 from .columns import map_columns
 from .deidentify import code_for
-from .harmonise import choose_spellings, free_text_values, normalise_ids, numeric_collisions, visit_label_text
+from .harmonise import free_text_values, normalise_ids, visit_label_text
 from .identifiers import IdentifierScan
+from .issues import Issues
+from .participants import warn_id_collisions
 from .pipeline import CleanOptions, _input_paths, check_headers, clean_tables
+from .spellings import choose_spellings
 
 __all__ = ["clean_out_of_core", "OutOfCoreResult"]
 
@@ -479,15 +485,8 @@ def _combine(results: list[dict], parts: list[_TablePart], paths: list[Path], op
     if options.deidentify:
         log.id_display = lambda v, salt=options.salt: code_for(salt, v)
     ids = pd.Series([i for r in results for i in r["ids"]], dtype="object")
-    groups = numeric_collisions(ids)
-    if groups:
-        shown = "; ".join(participant_ids(g) for g in groups[:3]) + (" ..." if len(groups) > 3 else "")
-        warnings_seen.append(
-            log.render(
-                f"{len(groups)} group(s) of participant ids differ only in leading zeros ({shown}); they are kept "
-                "as different participants, as written; if they are one person, correct the export"
-            )
-        )
+    _, issues = warn_id_collisions(pd.DataFrame({"participant_id": ids}), Issues(log=log))
+    warnings_seen += [log.render(w) for w in issues.log.warnings]
     first = logs[0] if logs else AuditLog(settings=dict(options.settings)).to_dict()
     return {
         "hipkit_version": first["hipkit_version"],

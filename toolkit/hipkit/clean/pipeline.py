@@ -1,5 +1,22 @@
 """The cleaning pipeline: read -> map -> reshape -> harmonise -> validate -> de-duplicate -> derive.
 
+Every step is one function ``step(frame, issues, **settings) -> (frame, issues)``
+(:mod:`hipkit.clean.issues`): it returns a new frame, never changes the one it is given, and
+reports quarantine entries, log events, row counts and per-record state through ``issues``.
+:func:`clean_tables` composes them in order, as lme4 composes ``lFormula -> mkLmerDevfun ->
+optimizeLmer -> mkMerMod``:
+
+- per file (:data:`FILE_STEPS`): :func:`~hipkit.clean.screen.screen_identifiers` ->
+  :func:`~hipkit.clean.reshape.to_records` -> :func:`~hipkit.clean.harmonise.harmonise_file` ->
+  :func:`quarantine_read_problems` -> :func:`~hipkit.clean.issues.drop_removed`;
+- over every file (:data:`TABLE_STEPS`): :func:`~hipkit.clean.spellings.normalise_free_text` ->
+  :func:`~hipkit.clean.participants.warn_id_collisions` -> :func:`~hipkit.clean.participants.resolve_limbs`
+  -> :func:`~hipkit.clean.participants.assign_schedule` -> :func:`~hipkit.clean.validate.validate` ->
+  :func:`~hipkit.clean.issues.drop_removed` -> :func:`drop_read_keys` ->
+  :func:`~hipkit.clean.participants.fill_participant_level` ->
+  :func:`~hipkit.clean.duplicates.resolve_duplicates` -> :func:`~hipkit.clean.derive.derive` ->
+  :func:`order_columns` -> :func:`~hipkit.clean.deidentify.deidentify` (when asked for).
+
 The row accounting is the contract: every record that leaves the readers ends in exactly one of
 *clean* (it is in, or was combined into, a row of the clean table), *quarantined* (removed, with
 its reason) or *duplicates removed* (an exact copy of a clean record), and the log proves it:
@@ -23,28 +40,24 @@ from .._glossary import QuarantineReason as R
 from ..errors import ArgumentError, DataQualityWarning, HipkitError, InputError, UnmappableFileError
 from ..io import atomic_path, guard_outputs, read_tables, write_table
 from ..registry import Registry, load_registry, normalise_label
-from .audit import AuditLog, Quarantine, participant_ids
-from .columns import ColumnRole, Mapping, load_mapping, map_columns
-from .deidentify import code_for, hash_ids, read_salt
-from .deidentify import deidentify as _deidentify
+from .audit import AuditLog
+from .columns import ColumnRole, MappedTable, Mapping, load_mapping, map_columns
+from .deidentify import code_for, deidentify, hash_ids, read_salt
 from .derive import derive
 from .duplicates import resolve_duplicates
-from .harmonise import (
-    assign_schedule,
-    choose_spellings,
-    fill_participant_level,
-    harmonise_file,
-    normalise_free_text,
-    numeric_collisions,
-    spelling_counts,
-)
-from .identifiers import screen_identifiers
+from .harmonise import harmonise_file
+from .issues import Issues, RecordState, drop_removed
+from .participants import assign_schedule, fill_participant_level, resolve_limbs, warn_id_collisions
 from .reshape import to_records
+from .screen import screen_identifiers
+from .spellings import choose_spellings, normalise_free_text, spelling_counts
 from .validate import validate
 
 __all__ = [
     "clean",
     "clean_tables",
+    "FILE_STEPS",
+    "TABLE_STEPS",
     "CleanOptions",
     "CleanResult",
     "DEFAULT_SCHEDULE",
@@ -196,14 +209,16 @@ def check_headers(info: dict, name: str) -> None:
         )
 
 
-def _quarantine_read_problems(table, roles: list[ColumnRole], q: Quarantine, log: AuditLog) -> None:
-    """Quarantine what the reader could not use: malformed lines (removed) and unusable cells (blanked)."""
+def quarantine_read_problems(mapped: MappedTable, issues: Issues) -> tuple[MappedTable, Issues]:
+    """Quarantine what the reader could not use (a step): malformed lines (removed), unusable cells (blanked)."""
+    table, roles = mapped.table, mapped.roles
+    q, log = issues.quarantine, issues.log
     name = table.source_file
     if table.bad_lines:
         bad = pd.DataFrame(
             {"source_file": name, "source_line": [b.line for b in table.bad_lines], "participant_id": ""}
         )
-        # A broken line's text is shown for diagnosis; clean.identifiers has withheld it where the
+        # A broken line's text is shown for diagnosis; clean.screen has withheld it where the
         # file has identifier columns, the line looks identifying, or the run de-identifies.
         shown = [b.text[:500] for b in table.bad_lines]
         q.add(
@@ -244,34 +259,7 @@ def _quarantine_read_problems(table, roles: list[ColumnRole], q: Quarantine, log
                 part["message"].reset_index(drop=True),
             )
             log.count("values_quarantined", f"spreadsheet cells: {reason}", len(part))
-
-
-def _resolve_limbs(data: pd.DataFrame, log: AuditLog) -> None:
-    """Fill side from limb (and limb from side) where the participant's affected side is known."""
-    if "affected_side" not in data.columns:
-        return
-    aff = data.groupby("participant_id")["affected_side"].transform("first")
-    if "limb" in data.columns:
-        lb = data["limb"]
-        from_limb = pd.Series(
-            np.where(
-                lb == "involved", aff, np.where(lb == "uninvolved", aff.map({"left": "right", "right": "left"}), None)
-            ),
-            index=data.index,
-            dtype="object",
-        )
-        side = data["side"] if "side" in data.columns else pd.Series(None, index=data.index, dtype="object")
-        fill = side.isna() & from_limb.notna()
-        data["side"] = side.where(~fill, from_limb)
-        log.count("categories", "side derived from injured/uninjured and the affected side", int(fill.sum()))
-    if "side" in data.columns:
-        lb = data["limb"] if "limb" in data.columns else pd.Series(None, index=data.index, dtype="object")
-        derived = pd.Series(
-            np.where(data["side"].isna() | aff.isna(), None, np.where(data["side"] == aff, "involved", "uninvolved")),
-            index=data.index,
-            dtype="object",
-        )
-        data["limb"] = lb.where(lb.notna(), derived)
+    return mapped, issues
 
 
 def clean(
@@ -521,157 +509,203 @@ def clean_tables(
     """
     from tqdm.auto import tqdm
 
-    reg, mp = options.registry, options.mapping
-    sched = list(options.schedule)
     context = context or {}
-    q = Quarantine()
-    log = AuditLog(settings=dict(options.settings))
+    issues = Issues(log=AuditLog(settings=dict(options.settings)))
     for n in notes:
-        log.warn(n)
-    parts = []
-    spelled: dict = {}
-    rows_in = quarantined = 0
+        issues.warn(n)
     steps = tqdm(total=len(tables) * 3 + 4, desc="cleaning", unit=" steps", disable=not options.progress)
+    parts, states = [], []
     for table in tables:
-        name = table.source_file
-        check_headers(table.info, name)
-        for w in table.warnings:
-            log.warn(w)
-        try:
-            roles = map_columns(list(table.data.columns), reg, mp, name)
-        except UnmappableFileError as exc:
-            if "sheet" in table.info:
-                sheet_names = ", ".join(s["sheet"] for s in table.info.get("sheets", []) if s.get("read") == "yes")
-                raise UnmappableFileError(
-                    f"{exc}; or, if this sheet holds no data, choose the sheets to read with --sheet "
-                    f"(sheets holding data: {sheet_names or table.info['sheet']})"
-                ) from None
-            raise
-        scan = context.get("identifier_scans", {}).get(name)  # the whole file's, out of core
-        table, roles = screen_identifiers(table, roles, reg, q, log, options.salt, scan)  # by header and content
-        unmapped = [r.raw for r in roles if r.role == "unmapped"]
-        identifiers = [r.raw for r in roles if r.role == "identifier"]
-        if unmapped:
-            log.warn(f"{name}: columns not mapped (not carried): {', '.join(repr(u) for u in unmapped)}")
-        rec, rinfo = to_records(table, roles, reg)
-        q.headers[name] = rinfo.pop("headers")
-        steps.update(1)
-        visit_is_week = any(
-            r.role == "key" and r.target == "visit" and normalise_label(r.raw) in _WEEK_HEADERS for r in roles
-        )
-        rec, drop = harmonise_file(
-            rec, reg, mp, table.info["decimal"], q, log, name, visit_is_week, table.info.get("context")
-        )
-        for col, table_counts in spelling_counts(rec).items():  # every record read, removed or not
-            spelled.setdefault(col, Counter()).update(table_counts)
-        steps.update(1)
-        _quarantine_read_problems(table, roles, q, log)
-        n_in = int(len(rec)) + len(table.bad_lines)
-        rows_in += n_in
-        quarantined += int(drop.sum()) + len(table.bad_lines)
-        parts.append(rec.loc[~drop])
-        log.inputs.append(
-            {
-                **table.info,
-                "layout": rinfo["layout"],
-                "records": n_in,
-                "empty_visit_slices": rinfo["empty_slices"],
-                "lines_without_values": rinfo["lines_without_values"],
-                "columns": {r.raw: _describe_role(r) for r in roles},
-                "unmapped_columns": unmapped,
-                "identifier_columns": identifiers,
-            }
-        )
-        steps.update(1)
-    headers_seen = {h for t in tables for h in t.data.columns}
-    unused = [h for h in mp.columns if h not in headers_seen]
-    if unused and tables:
-        log.warn(
-            f"the mapping file names column(s) that no input has: {', '.join(repr(u) for u in unused[:10])}"
-            + (" ..." if len(unused) > 10 else "")
-            + "; check their spelling"
-        )
-    data = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
-    if "side" not in data.columns:
-        data["side"] = pd.Series(None, index=data.index, dtype="object")
-    for col in ("visit_date",):
-        if col in data.columns:
-            data[col] = pd.to_datetime(data[col])
-    normalise_free_text(data, log, context.get("spellings") or choose_spellings(spelled))
+        records, issues = _clean_file(table, issues, options, context, steps)
+        parts.append(records)
+        states.append(issues.records)
+    _warn_unused_mapping(tables, options.mapping, issues)
+    data, issues = _combine_files(parts, RecordState.concat(states), issues)
+    spellings = context.get("spellings") or choose_spellings(issues.spellings)
+    data, issues = normalise_free_text(data, issues, spellings=spellings)
     if context.get("global_checks", True):
-        _warn_id_collisions(data, log)
-    _resolve_limbs(data, log)
-    assign_schedule(data, sched, options.window_days, log)
+        data, issues = warn_id_collisions(data, issues)
+    data, issues = resolve_limbs(data, issues)
+    data, issues = assign_schedule(data, issues, schedule=list(options.schedule), window_days=options.window_days)
     steps.update(1)
-    drop = validate(data, reg, q, log)
-    quarantined += int(drop.sum())
-    data = data.loc[~drop]
-    data = data.drop(
-        columns=[
-            c
-            for c in data.columns
-            if c.endswith("__unit") or c in ("visit", "visit_week_header", "__no_values", "repeat_instrument")
-        ]
-    )
-    fill_participant_level(data, log)
+    data, issues = validate(data, issues, registry=options.registry)
+    data, issues = drop_removed(data, issues)
+    data, issues = drop_read_keys(data, issues)
+    data, issues = fill_participant_level(data, issues)
     steps.update(1)
-    data, dcounts = resolve_duplicates(data, q, log)
-    quarantined += dcounts["conflicting_records"]
-    data = data.drop(columns=[c for c in data.columns if c.endswith("__raw") or c == "__slice"])
-    data = derive(data, reg, log)
+    data, issues = resolve_duplicates(data, issues)
+    data, issues = derive(data, issues, registry=options.registry)
     steps.update(1)
-    data = _order(data, reg)
-    quar = q.frame()
-    # Count quarantined cells once (a participant-level value repeats on each side's record).
-    vq = quar[quar["action"] == "value_set_missing"]
-    log.counters.pop("values_quarantined", None)
-    for (col, reason), n in vq.groupby(["column", "reason"]).size().items():
-        log.count("values_quarantined", f"{col}: {reason}", int(n))
+    data, issues = order_columns(data, issues, registry=options.registry)
+    quar = _quarantine_table(issues)
     if "ids" in context:  # a part of an export: the caller checks ids across parts
         context["ids"] = list(pd.unique(data["participant_id"].dropna()))
     if options.deidentify:
         salt = options.salt
-        data = _deidentify(data, salt, log)
+        data, issues = deidentify(data, issues, salt=salt)
         quar["participant_id"] = hash_ids(quar["participant_id"], salt)
         quar.loc[quar["column"].astype(str).str.contains("date"), "raw_value"] = "[date withheld]"
-        log.id_display = lambda v: code_for(salt, v)
+        issues.log.id_display = lambda v: code_for(salt, v)
     steps.update(1)
     steps.close()
+    issues.log.rows = _row_accounting(tables, data, quar, issues)
+    return CleanResult(data=data, quarantine=quar, log=issues.log.to_dict())
+
+
+#: The steps of one file, in order: each ``(frame, issues, **settings) -> (frame, issues)``.
+FILE_STEPS = ("screen_identifiers", "to_records", "harmonise_file", "quarantine_read_problems", "drop_removed")
+#: The steps over the records of every file, in order (``deidentify`` only when asked for).
+TABLE_STEPS = (
+    "normalise_free_text",
+    "warn_id_collisions",
+    "resolve_limbs",
+    "assign_schedule",
+    "validate",
+    "drop_removed",
+    "drop_read_keys",
+    "fill_participant_level",
+    "resolve_duplicates",
+    "derive",
+    "order_columns",
+    "deidentify",
+)
+
+
+def _map(table, options: CleanOptions) -> list[ColumnRole]:
+    """The role of each column of one table (an unmappable sheet says which sheets hold data)."""
+    try:
+        return map_columns(list(table.data.columns), options.registry, options.mapping, table.source_file)
+    except UnmappableFileError as exc:
+        if "sheet" in table.info:
+            sheet_names = ", ".join(s["sheet"] for s in table.info.get("sheets", []) if s.get("read") == "yes")
+            raise UnmappableFileError(
+                f"{exc}; or, if this sheet holds no data, choose the sheets to read with --sheet "
+                f"(sheets holding data: {sheet_names or table.info['sheet']})"
+            ) from None
+        raise
+
+
+def _clean_file(table, issues: Issues, options: CleanOptions, context: dict, steps) -> tuple[pd.DataFrame, Issues]:
+    """The steps of one file (:data:`FILE_STEPS`): its records, harmonised, without removed rows."""
+    reg = options.registry
+    name = table.source_file
+    check_headers(table.info, name)
+    for w in table.warnings:
+        issues.warn(w)
+    mapped = MappedTable(table, _map(table, options))
+    issues = issues.with_records(None)
+    scan = context.get("identifier_scans", {}).get(name)  # the whole file's, out of core
+    mapped, issues = screen_identifiers(mapped, issues, registry=reg, salt=options.salt, scan=scan)
+    roles = mapped.roles
+    unmapped = [r.raw for r in roles if r.role == "unmapped"]
+    identifiers = [r.raw for r in roles if r.role == "identifier"]
+    if unmapped:
+        issues.warn(f"{name}: columns not mapped (not carried): {', '.join(repr(u) for u in unmapped)}")
+    records, issues = to_records(mapped, issues, registry=reg)
+    steps.update(1)
+    visit_is_week = any(
+        r.role == "key" and r.target == "visit" and normalise_label(r.raw) in _WEEK_HEADERS for r in roles
+    )
+    records, issues = harmonise_file(
+        records,
+        issues,
+        registry=reg,
+        mapping=options.mapping,
+        decimal=mapped.table.info["decimal"],
+        source=name,
+        visit_is_week=visit_is_week,
+        context=mapped.table.info.get("context"),
+    )
+    for col, table_counts in spelling_counts(records).items():  # every record read, removed or not
+        issues.spellings.setdefault(col, Counter()).update(table_counts)
+    steps.update(1)
+    mapped, issues = quarantine_read_problems(mapped, issues)
+    bad_lines = len(mapped.table.bad_lines)
+    n_in = int(len(records)) + bad_lines
+    issues.tally["in"] += n_in
+    issues.tally["quarantined"] += bad_lines
+    records, issues = drop_removed(records, issues)
+    rinfo = issues.files[name]
+    issues.log.inputs.append(
+        {
+            **mapped.table.info,
+            "layout": rinfo["layout"],
+            "records": n_in,
+            "empty_visit_slices": rinfo["empty_slices"],
+            "lines_without_values": rinfo["lines_without_values"],
+            "columns": {r.raw: _describe_role(r) for r in roles},
+            "unmapped_columns": unmapped,
+            "identifier_columns": identifiers,
+        }
+    )
+    steps.update(1)
+    return records, issues
+
+
+def _warn_unused_mapping(tables: list, mp: Mapping, issues: Issues) -> None:
+    headers_seen = {h for t in tables for h in t.data.columns}
+    unused = [h for h in mp.columns if h not in headers_seen]
+    if unused and tables:
+        issues.warn(
+            f"the mapping file names column(s) that no input has: {', '.join(repr(u) for u in unused[:10])}"
+            + (" ..." if len(unused) > 10 else "")
+            + "; check their spelling"
+        )
+
+
+def _combine_files(parts: list, state: RecordState, issues: Issues) -> tuple[pd.DataFrame, Issues]:
+    """The records of every file in one frame (with a ``side`` column and parsed visit dates)."""
+    data = pd.concat(parts, ignore_index=True, sort=False) if parts else pd.DataFrame()
+    if "side" not in data.columns:
+        data["side"] = pd.Series(None, index=data.index, dtype="object")
+    if "visit_date" in data.columns:
+        data["visit_date"] = pd.to_datetime(data["visit_date"])
+    return data, issues.with_records(state)
+
+
+def drop_read_keys(data: pd.DataFrame, issues: Issues) -> tuple[pd.DataFrame, Issues]:
+    """Drop the keys that only reading needed (the visit label, REDCap's repeat instrument): a step."""
+    return data.drop(columns=[c for c in ("visit", "repeat_instrument") if c in data.columns]), issues
+
+
+def _quarantine_table(issues: Issues) -> pd.DataFrame:
+    """The quarantine table; quarantined cells are counted once (a participant-level value repeats)."""
+    quar = issues.quarantine.frame()
+    vq = quar[quar["action"] == "value_set_missing"]
+    log = issues.log
+    log.counters.pop("values_quarantined", None)
+    for (col, reason), n in vq.groupby(["column", "reason"]).size().items():
+        log.count("values_quarantined", f"{col}: {reason}", int(n))
+    return quar
+
+
+def _row_accounting(tables: list, data: pd.DataFrame, quar: pd.DataFrame, issues: Issues) -> dict:
+    """The log's ``rows``: every record read is clean, quarantined or a removed duplicate."""
+    tally = issues.tally
     rows = {
         "lines": sum(int(len(t.data)) + len(t.bad_lines) for t in tables),
-        "in": rows_in,
-        "clean": int(len(data)) + dcounts["combined_records"],
-        "quarantined": quarantined,
-        "duplicates_removed": dcounts["duplicates_removed"],
-        "combined_into_other_rows": dcounts["combined_records"],
+        "in": int(tally["in"]),
+        "clean": int(len(data)) + int(tally["combined_records"]),
+        "quarantined": int(tally["quarantined"]) + int(tally["conflicting_records"]),
+        "duplicates_removed": int(tally["duplicates_removed"]),
+        "combined_into_other_rows": int(tally["combined_records"]),
         "out": int(len(data)),
         "values_quarantined": int((quar["action"] == "value_set_missing").sum()),
         "participants": int(data["participant_id"].nunique()),
     }
     rows["invariant_holds"] = rows["in"] == rows["clean"] + rows["quarantined"] + rows["duplicates_removed"]
     for key in ("duplicate_lines", "combined_lines"):
-        if dcounts.get(key):
-            rows[key] = dcounts[key]  # origins of records not in the table as rows of their own
+        if tally.get(key):
+            rows[key] = tally[key]  # origins of records not in the table as rows of their own
     if not rows["invariant_holds"]:
         raise HipkitError(f"internal error: row accounting does not balance ({rows}); please report this with the log")
-    log.rows = rows
-    return CleanResult(data=data, quarantine=quar, log=log.to_dict())
+    return rows
 
 
-def _warn_id_collisions(data: pd.DataFrame, log: AuditLog) -> None:
-    """Warn when distinct ids differ only in leading zeros: kept apart, as written, but said."""
-    if "participant_id" not in data.columns:
-        return
-    groups = numeric_collisions(data["participant_id"])
-    if groups:
-        shown = "; ".join(participant_ids(g) for g in groups[:3]) + (" ..." if len(groups) > 3 else "")
-        log.warn(
-            f"{len(groups)} group(s) of participant ids differ only in leading zeros ({shown}); they are kept "
-            "as different participants, as written; if they are one person, correct the export"
-        )
-
-
-def _order(data: pd.DataFrame, reg: Registry) -> pd.DataFrame:
+def order_columns(data: pd.DataFrame, issues: Issues, *, registry: Registry) -> tuple[pd.DataFrame, Issues]:
+    """Columns in canonical order (core columns always present), rows by participant and visit: a step."""
+    reg = registry
+    data = data.copy(deep=False)
     for col in CORE_COLUMNS:
         if col not in data.columns:
             data[col] = np.nan if col in ("age_years", "body_mass_kg", "days_from_baseline") else None
@@ -692,4 +726,4 @@ def _order(data: pd.DataFrame, reg: Registry) -> pd.DataFrame:
     sort = ["participant_id", "visit_week"] + [c for c in ("side", "limb") if c in data.columns]
     data = data.sort_values(sort, kind="stable", na_position="first").reset_index(drop=True)
     data["source_line"] = data["source_line"].astype("int64")
-    return data
+    return data, issues

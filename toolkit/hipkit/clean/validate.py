@@ -13,7 +13,7 @@ import pandera.pandas as pa
 
 from .._glossary import QuarantineReason as R
 from ..registry import Registry
-from .audit import AuditLog, Quarantine
+from .issues import Issues
 
 __all__ = ["clean_schema", "validate"]
 
@@ -61,13 +61,15 @@ def clean_schema(registry: Registry, columns: list[str] | None = None) -> pa.Dat
     return pa.DataFrameSchema(cols, strict=False, coerce=False, name="hipkit canonical long table")
 
 
-def validate(data: pd.DataFrame, registry: Registry, q: Quarantine, log: AuditLog) -> np.ndarray:
-    """Validate ``data`` in place: out-of-range values are blanked, bad keys mark rows for removal.
+def validate(data: pd.DataFrame, issues: Issues, *, registry: Registry) -> tuple[pd.DataFrame, Issues]:
+    """Validate ``data`` (a step): out-of-range values are blanked, bad keys mark rows for removal.
 
     Returns
     -------
-    ndarray of bool
-        Rows to remove (a key column failed).
+    data : DataFrame
+        A new frame with the failing values set to missing.
+    issues : Issues
+        With the rows whose key failed marked for removal in ``issues.records``.
     """
     schema = clean_schema(registry, [c for c in data.columns if c in registry])
     drop = np.zeros(len(data), dtype=bool)
@@ -77,19 +79,20 @@ def validate(data: pd.DataFrame, registry: Registry, q: Quarantine, log: AuditLo
     checked = [c for c in schema.columns if c in frame.columns and c not in ("sex", "side", "limb")]
     try:
         schema.select_columns(checked).validate(frame[checked], lazy=True)
-        return drop
+        return data, issues
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
+    data = data.copy(deep=False)
+    state = issues.state_of(data)
     fc = fc[fc["index"].notna()]
     for (column, check), part in fc.groupby(["column", "check"], sort=True):
         rows = np.zeros(len(frame), dtype=bool)
         rows[part["index"].astype(np.int64).to_numpy()] = True
-        raw_col = f"{column}__raw"
-        raw = frame[raw_col] if raw_col in frame.columns else frame[column].astype("object")
+        raw = state.raw_value(column, data[column])
         if column in registry:
             m = registry[column]
-            n = q.add(
-                frame,
+            n = issues.add(
+                data,
                 rows,
                 column,
                 raw,
@@ -98,7 +101,7 @@ def validate(data: pd.DataFrame, registry: Registry, q: Quarantine, log: AuditLo
                 f"{column}: outside the valid range {m.range[0]:g}-{m.range[1]:g} {m.unit}",
                 check=str(check),
             )
-            log.count("values_quarantined", f"{column}: out_of_range", n)
+            issues.count("values_quarantined", f"{column}: out_of_range", n)
             data.loc[data.index[rows], column] = np.nan
         else:
             reason = (
@@ -107,9 +110,9 @@ def validate(data: pd.DataFrame, registry: Registry, q: Quarantine, log: AuditLo
                 else (R.UNRECOGNISED_VISIT if column == "visit_week" else R.SCHEMA)
             )
             action = "row_removed" if column in _KEY_CHECKS or column == "side" else "value_set_missing"
-            q.add(frame, rows, column, raw, reason, action, f"{column}: failed {check}", check=str(check))
+            issues.add(data, rows, column, raw, reason, action, f"{column}: failed {check}", check=str(check))
             if action == "row_removed":
                 drop |= rows
             else:
                 data.loc[data.index[rows], column] = None
-    return drop
+    return data, issues.with_records(state.marked(drop))
