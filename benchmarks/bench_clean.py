@@ -142,7 +142,9 @@ def generate(path: Path, rows: int, seed: int) -> dict:
     strength_n = str0[p, s] + gain[p] * week + rng.normal(0, 10, n_full)
     strength_n = np.clip(strength_n, 20, 900)
     unit_spell = np.array(["N", "kg", "lb", "n", "kgf", "lbs"], dtype=object)
-    unit_factor = np.array([1.0, 9.80665, 4.4482216152605, 1.0, 9.80665, 4.4482216152605])
+    from hipkit.registry import load_registry
+
+    unit_factor = np.array([load_registry()["hip_abd_strength_n"].factor(u.lower()) for u in unit_spell])
     u = rng.choice(len(unit_spell), n_full, p=[0.45, 0.25, 0.2, 0.04, 0.03, 0.03])
     strength = np.round(strength_n / unit_factor[u], 1)
 

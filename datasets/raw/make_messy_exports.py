@@ -35,10 +35,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hipkit.registry import load_registry
+
 SEED = 20240601
 WEEKS = (0, 2, 4, 6)
-LB_PER_N = 1 / 4.4482216152605
-KGF_PER_N = 1 / 9.80665
+# Unit factors from hipkit's measure registry (the one place they are written).
+LB_PER_N = 1 / load_registry()["hip_abd_strength_n"].factor("lb")
+KGF_PER_N = 1 / load_registry()["hip_abd_strength_n"].factor("kgf")
 FIRST_BASELINE = pd.Timestamp("2024-01-08")
 
 

@@ -253,7 +253,7 @@ def test_bootstrap_replicates_are_lmm_fits_of_the_simulated_responses():
         y = d.X @ fit.beta + np.einsum("ij,ij->i", d.Z, b[d.group]) + rng.normal(0.0, fit.sigma, d.n)
         full = hipkit.lmm("Reaction ~ Days + (Days | Subject)", sleep.assign(Reaction=y), check_singular="ignore")
         np.testing.assert_allclose(boot.replicates.iloc[r][["(Intercept)", "Days"]], full.beta, rtol=1e-7)
-        np.testing.assert_allclose(boot.replicates.iloc[r]["sigma"], full.sigma, rtol=1e-6)
+        np.testing.assert_allclose(boot.replicates.iloc[r]["sd__Observation"], full.sigma, rtol=1e-6)
 
 
 def test_bootstrap_counts_refits_that_did_not_converge(monkeypatch):

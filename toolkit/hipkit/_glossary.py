@@ -1,6 +1,13 @@
 """Column names shared by every table hipkit returns (one vocabulary, broom style)."""
 
-__all__ = ["QUARANTINE_COLUMNS", "KEY_COLUMNS", "PROVENANCE_COLUMNS", "QuarantineReason"]
+__all__ = [
+    "QUARANTINE_COLUMNS",
+    "KEY_COLUMNS",
+    "PROVENANCE_COLUMNS",
+    "QuarantineReason",
+    "RESULT_CONTRACT",
+    "DEFAULT_SCHEDULE",
+]
 
 from enum import Enum
 
@@ -16,6 +23,10 @@ QUARANTINE_COLUMNS = [
     "action",
     "message",
 ]
+
+#: The protocol's visit weeks when none are given (baseline and every 2 weeks of a 6-week programme):
+#: ``hipkit clean --schedule``, ``hipkit report --schedule`` and the functions behind them.
+DEFAULT_SCHEDULE = (0.0, 2.0, 4.0, 6.0)
 
 #: Columns identifying one row of the canonical long table.
 KEY_COLUMNS = ["participant_id", "visit_week", "side"]
@@ -49,3 +60,17 @@ class QuarantineReason(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+#: The result objects hipkit returns and the methods each must have (tests/test_result_contract.py checks
+#: every entry, and that no class named ``*Result`` in the package is missing from it). Every one is a frozen
+#: dataclass; ``summary()`` returns text, ``tidy()`` and ``glance()`` DataFrames (``glance()`` one row),
+#: ``to_dict()`` JSON types that survive a round trip, ``plot()`` a matplotlib Figure it does not show, and
+#: ``_repr_html_()`` escapes all text that came from data.
+RESULT_CONTRACT = {
+    "hipkit.models.results.LmmResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.models.emmeans.EmmeansResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.models.bootstrap.BootstrapResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.clean.pipeline.CleanResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.clean.outofcore.OutOfCoreResult": ("summary", "glance", "to_dict", "plot", "_repr_html_"),
+}

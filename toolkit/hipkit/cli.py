@@ -35,6 +35,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
+from ._glossary import DEFAULT_SCHEDULE
 from .errors import HipkitError
 from .io.outputs import guard_outputs, write_text
 from .io.writers import write_csv
@@ -63,6 +64,7 @@ def terminal_text(text: str) -> str:
 def print(*values, **kwargs) -> None:  # noqa: A001 - deliberately this module's only way to print
     """Print ``values`` as :func:`terminal_text`."""
     _print(*(terminal_text(str(v)) for v in values), **kwargs)
+
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -106,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
         "--map", dest="mapping", metavar="MAPPING.yml", help="mapping file for headers, visit labels and coded values"
     )
     c.add_argument(
-        "--schedule", type=_schedule, default=[0.0, 2.0, 4.0, 6.0], help="protocol visit weeks (default 0,2,4,6)"
+        "--schedule", type=_schedule, default=list(DEFAULT_SCHEDULE), help="protocol visit weeks (default 0,2,4,6)"
     )
     c.add_argument(
         "--window",

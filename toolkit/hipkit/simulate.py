@@ -611,7 +611,8 @@ def messy_export(data: pd.DataFrame, seed: int = 0, bad_fraction: float = 0.01) 
     n = len(data)
     labels = {0.0: "Baseline", 2.0: "Week 2", 4.0: "wk4", 6.0: "6 weeks"}
     unit = rng.choice(["N", "kg", "lb"], size=n, p=[0.5, 0.3, 0.2])
-    factor = np.select([unit == "kg", unit == "lb"], [9.80665, 4.4482216152605], 1.0)
+    strength = load_registry()["hip_abd_strength_n"]  # unit factors from the registry, never re-typed
+    factor = np.select([unit == "kg", unit == "lb"], [strength.factor("kg"), strength.factor("lb")], 1.0)
     out = pd.DataFrame(
         {
             "Patient ID": [f" {p.lower()}" if rng.random() < 0.02 else p for p in data["participant_id"]],

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._display import SummaryText, html_result, json_safe, records
 from .._glossary import QUARANTINE_COLUMNS
 from ..errors import InputError, UnreadableFileError
 from ..io import write_csv, write_text
@@ -55,6 +56,7 @@ from ..io.readers import (
     _sha256,
     duplicate_headers,
 )
+from .accounting import accounting_figure, accounting_glance
 from .audit import AuditLog
 from .columns import map_columns
 from .deidentify import code_for
@@ -73,7 +75,7 @@ _HEAD_BYTES = 8 << 20
 _CHUNK = 100_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class OutOfCoreResult:
     """Where the parts went, and the combined log.
 
@@ -92,6 +94,44 @@ class OutOfCoreResult:
     def data_path(self) -> Path:
         """The folder of parquet parts of the clean table."""
         return self.out_dir / "data"
+
+    def glance(self) -> pd.DataFrame:
+        """One row of row accounting, as :meth:`CleanResult.glance`."""
+        return accounting_glance(self.log)
+
+    def _reasons(self) -> pd.Series | None:
+        path = self.out_dir / "quarantine.csv"
+        if not path.exists():
+            return None
+        reasons = pd.read_csv(path, usecols=["reason"], dtype=str)["reason"]
+        return reasons if len(reasons) else None
+
+    def summary(self) -> SummaryText:
+        """Where the outputs are and where every input record went."""
+        g = self.glance().iloc[0]
+        lines = [
+            "hipkit clean (out of core)",
+            f"  outputs: {self.out_dir}",
+            f"  records in: {g['records_in']}  clean: {g['clean']}  quarantined: {g['quarantined']}  "
+            f"duplicates removed: {g['duplicates_removed']}",
+            f"  clean table: {g['rows_out']} rows (parquet parts in {self.data_path.name}/)",
+        ]
+        lines += [f"  warning: {w}" for w in self.log.get("warnings", [])]
+        return SummaryText("\n".join(lines))
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return html_result("hipkit clean (out of core)", self.glance(), self.log.get("warnings", []))
+
+    def plot(self):
+        """Where the input records went, and the quarantine reasons (a Figure, not shown)."""
+        return accounting_figure(self.log, self._reasons())
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: the output folder, the audit log and the row accounting."""
+        return {"out_dir": str(self.out_dir), "log": json_safe(self.log), "glance": records(self.glance())[0]}
 
 
 @dataclass

@@ -36,10 +36,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .._display import SummaryText, html_result, json_safe, records
+from .._glossary import DEFAULT_SCHEDULE
 from .._glossary import QuarantineReason as R
 from ..errors import ArgumentError, DataQualityWarning, HipkitError, InputError, UnmappableFileError
 from ..io import atomic_path, guard_outputs, read_tables, write_table
 from ..registry import Registry, load_registry, normalise_label
+from .accounting import accounting_figure, accounting_glance
 from .audit import AuditLog
 from .columns import ColumnRole, MappedTable, Mapping, load_mapping, map_columns
 from .deidentify import code_for, deidentify, hash_ids, read_salt
@@ -65,7 +68,6 @@ __all__ = [
     "CANONICAL_ORDER",
 ]
 
-DEFAULT_SCHEDULE = (0.0, 2.0, 4.0, 6.0)
 DEFAULT_WINDOW_DAYS = 4.0
 
 #: Columns always present in the clean table (even when empty), in this order.
@@ -121,7 +123,35 @@ class CleanResult:
     quarantine: pd.DataFrame
     log: dict
 
-    def summary(self) -> str:
+    def tidy(self) -> pd.DataFrame:
+        """The clean tidy long table (a copy of ``data``)."""
+        return self.data.copy()
+
+    def glance(self) -> pd.DataFrame:
+        """One row of row accounting: records in, clean, quarantined, duplicates, rows out, warnings."""
+        return accounting_glance(self.log)
+
+    def plot(self):
+        """Where the input records went, and the quarantine reasons (a Figure, not shown)."""
+        return accounting_figure(self.log, self.quarantine["reason"] if len(self.quarantine) else None)
+
+    def to_dict(self) -> dict:
+        """JSON-safe form: the audit log, the row accounting and the quarantine counts by reason and column.
+
+        Not the data or the quarantined raw values themselves: those are written by :meth:`write`.
+        """
+        q = self.quarantine
+        return {
+            "log": json_safe(self.log),
+            "glance": records(self.glance())[0],
+            "quarantine_by_reason": json_safe(q["reason"].astype(str).value_counts().to_dict()) if len(q) else {},
+            "quarantine_by_column": json_safe(q["column"].astype(str).value_counts().to_dict()) if len(q) else {},
+        }
+
+    def _repr_html_(self) -> str:
+        return html_result("hipkit clean", self.glance(), self.log.get("warnings", []))
+
+    def summary(self) -> SummaryText:
         """A short human-readable account of the run."""
         r = self.log["rows"]
         lines = [
@@ -135,7 +165,7 @@ class CleanResult:
         ]
         for w in self.log["warnings"]:
             lines.append(f"  warning: {w}")
-        return "\n".join(lines)
+        return SummaryText("\n".join(lines))
 
     def __repr__(self) -> str:
         return self.summary()

@@ -33,20 +33,21 @@ def default_statistic(fit) -> dict:
     Returns
     -------
     dict
-        ``{term: estimate, "sd_<effect>": ..., "cor_<a>,<b>": ..., "sigma": ...}``.
+        ``{term: estimate, "sd__<effect>": ..., "cor__<a>.<b>": ..., "sd__Observation": sigma}``: the
+        random-effect terms are spelled as in ``fit.tidy(effects="ran_pars")`` (broom.mixed's names).
     """
     out = dict(zip(fit.design.x_names, map(float, fit.beta)))
     cov = fit.random_cov
     sd = np.sqrt(np.diag(cov))
     names = fit.design.z_names
     for i, name in enumerate(names):
-        out[f"sd_{name}"] = float(sd[i])
+        out[f"sd__{name}"] = float(sd[i])
     for start, size, correlated in fit.design.term_blocks:
         if correlated:
             for i in range(start, start + size):
                 for j in range(start, i):
-                    out[f"cor_{names[j]},{names[i]}"] = float(cov[i, j] / (sd[i] * sd[j])) if sd[i] * sd[j] else np.nan
-    out["sigma"] = float(fit.sigma)
+                    out[f"cor__{names[j]}.{names[i]}"] = float(cov[i, j] / (sd[i] * sd[j])) if sd[i] * sd[j] else np.nan
+    out["sd__Observation"] = float(fit.sigma)
     return out
 
 
@@ -156,12 +157,13 @@ class BootstrapResult:
 
     def plot(self, terms=None):
         """Histograms of the replicates with the estimate and the interval marked (returned, not shown)."""
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         terms = list(terms) if terms is not None else list(self.original.index)
         cols = min(3, len(terms))
         rows = -(-len(terms) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 2.8 * rows), squeeze=False)
+        fig = Figure(figsize=(4 * cols, 2.8 * rows))
+        axes = fig.subplots(rows, cols, squeeze=False)
         tidy = self.tidy().set_index("term")
         for ax, term in zip(axes.ravel(), terms):
             ax.hist(self.replicates[term].dropna(), bins=30, color="#9ab")

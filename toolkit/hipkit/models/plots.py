@@ -15,16 +15,16 @@ def diagnostics(res):
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # A Figure made without pyplot: nothing is shown, pyplot's figure list does not grow, and the
+    # backend is left as the caller had it (switching it to Agg stopped later plots in a notebook showing).
     import seaborn as sns
+    from matplotlib.figure import Figure
 
     aug = res.augment()
     re = res.ranef
     ncol = 2 + re.shape[1]
-    fig, axes = plt.subplots(1, ncol, figsize=(4.0 * ncol, 3.6), constrained_layout=True)
+    fig = Figure(figsize=(4.0 * ncol, 3.6), layout="constrained")
+    axes = fig.subplots(1, ncol, squeeze=False)[0]
     ax = axes[0]
     sns.scatterplot(x=aug["fitted"], y=aug["resid"], ax=ax, s=14, alpha=0.6, edgecolor=None)
     ax.axhline(0, color="grey", lw=1)
@@ -33,7 +33,6 @@ def diagnostics(res):
     for k, col in enumerate(re.columns):
         _qq(axes[2 + k], re[col].to_numpy(), f"Random effect: {col}")
     fig.suptitle(res.formula, fontsize=9)
-    plt.close(fig)
     return fig
 
 
