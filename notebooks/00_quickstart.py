@@ -80,7 +80,7 @@ res.quarantine.groupby(["reason", "action"]).size().rename("n").reset_index()
 
 # %%
 data = res.data[res.data.visit_week.isin([0, 2, 4, 6])]
-hipkit.table1(data, measures=["pain_vas", "hip_abd_strength_n"], by=["group", "visit_week"])
+hipkit.table1(data, outcomes=["pain_vas", "hip_abd_strength_n"], by=["group", "visit_week"])
 
 # %% [markdown]
 # ## 4. Fit: does pain fall as a person's own strength rises?

@@ -171,7 +171,7 @@ print(
 # The usual follow-up tests compare the groups at each visit (Welch t tests, Holm-adjusted):
 
 # %%
-post_hoc = hipkit.pairwise_tests(data, "hip_abd_strength_n", within="visit_week", between="group")
+post_hoc = hipkit.pairwise_tests(data, "hip_abd_strength_n", time="visit_week", group="group")
 post_hoc.loc[
     post_hoc["contrast"] == "visit_week:group",
     ["by", "level_a", "level_b", "estimate", "statistic", "df", "p_value", "p_adjusted", "hedges_g"],
@@ -200,8 +200,8 @@ lmm_anova[["outcome", "term", "num_df", "den_df", "statistic", "p_value"]]
 # and centimetres, with 95% confidence intervals (no multiplicity adjustment: one pre-specified contrast per group).
 
 # %%
-change_s = fit_s.emmeans("visit_week", by="group").contrast("trt.vs.ctrl", adjust="none")
-change_p = fit_p.emmeans("visit_week", by="group").contrast("trt.vs.ctrl", adjust="none")
+change_s = fit_s.emmeans("visit_week", by="group").contrast("trt.vs.ctrl", p_adjust="none")
+change_p = fit_p.emmeans("visit_week", by="group").contrast("trt.vs.ctrl", p_adjust="none")
 changes = pd.concat([change_s.assign(outcome="strength (N)"), change_p.assign(outcome="pain (cm)")])
 changes[["outcome", "group", "contrast", "estimate", "conf_low", "conf_high", "df", "p_value"]]
 
@@ -209,7 +209,7 @@ changes[["outcome", "group", "contrast", "estimate", "conf_low", "conf_high", "d
 # And the difference between the groups at each visit (PFPS minus control):
 
 # %%
-groups_s = fit_s.emmeans("group", by="visit_week").contrast("revpairwise", adjust="none")
+groups_s = fit_s.emmeans("group", by="visit_week").contrast("revpairwise", p_adjust="none")
 groups_s[["visit_week", "contrast", "estimate", "conf_low", "conf_high", "df", "p_value"]]
 
 # %%

@@ -189,7 +189,7 @@ fit_side.anova()
 # one per visit, so their p values are also given with Holm's adjustment over the four.
 
 # %%
-side_diff = fit_side.emmeans("limb", by="visit_week").contrast("pairwise", adjust="none")
+side_diff = fit_side.emmeans("limb", by="visit_week").contrast("pairwise", p_adjust="none")
 side_diff["p_holm"] = multipletests(side_diff["p_value"], method="holm")[1]
 side_diff[["visit_week", "contrast", "estimate", "conf_low", "conf_high", "df", "p_value", "p_holm"]]
 

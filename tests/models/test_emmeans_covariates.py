@@ -123,7 +123,7 @@ _METHODS = {"pairwise_holm": ("pairwise", "holm"), "trt_vs_ctrl_bonferroni": ("t
 def test_contrasts_match_emmeans(model, key, ddf, name):
     emm, specs, by = _call(model, key, ddf)
     method, adjust = _METHODS[name]
-    got = emm.contrast(method, adjust=adjust)
+    got = emm.contrast(method, p_adjust=adjust)
     want = pd.DataFrame(REF["models"][model]["emmeans"][key][ddf][name])
     # emmeans labels a covariate's levels with its name ("visit_week0 - visit_week6"); hipkit with the value.
     labels = want["contrast"]

@@ -152,7 +152,7 @@ def test_emmeans_and_contrasts_match_emmeans_kenward_roger(name):
     np.testing.assert_allclose(merged["df"], merged["df_r"], rtol=RTOL_DF)
     np.testing.assert_allclose(merged["conf_low"], merged["lower_CL"], rtol=RTOL_EST)
     pw = pd.DataFrame(m["pairwise_tukey"])
-    ct = emm.contrast("pairwise", adjust="tukey")
+    ct = emm.contrast("pairwise", p_adjust="tukey")
     np.testing.assert_allclose(ct["estimate"], pw["estimate"], rtol=RTOL_EST, atol=1e-8)
     np.testing.assert_allclose(ct["std_error"], pw["SE"], rtol=RTOL_EST)
     np.testing.assert_allclose(ct["df"], pw["df"], rtol=RTOL_DF)

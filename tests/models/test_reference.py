@@ -192,7 +192,7 @@ def test_emmeans_and_contrasts_match_emmeans():
         ("vs_baseline_bonferroni", "trt.vs.ctrl", "bonferroni"),
     ]:
         want = pd.DataFrame(m[key])
-        got = emm.contrast(method, adjust=adjust)
+        got = emm.contrast(method, p_adjust=adjust)
         want_labels = want["contrast"].str.replace("visit", "", regex=False).tolist()
         assert got["contrast"].tolist() == want_labels, key
         close(got["estimate"], want["estimate"], "estimate", f"{key} estimate")

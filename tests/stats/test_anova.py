@@ -148,7 +148,7 @@ def test_pairwise_within_equals_pingouin_and_scipy(trial):
 
 
 def test_pairwise_mixed_design(trial):
-    out = hs.pairwise_tests(trial, "pain_vas", between="group")
+    out = hs.pairwise_tests(trial, "pain_vas", group="group")
     ref = pg.pairwise_tests(
         _one_per_visit(trial),
         dv="pain_vas",
@@ -185,7 +185,7 @@ def test_pairwise_between_only_and_dropped(trial):
     wk6 = trial[trial["visit_week"] == 6].copy()
     wk6.loc[wk6["participant_id"] == "S103", "pain_vas"] = np.nan
     with pytest.warns(DataQualityWarning, match="1 participant"):
-        out = hs.pairwise_tests(wk6, "pain_vas", within=None, between="group")
+        out = hs.pairwise_tests(wk6, "pain_vas", time=None, group="group")
     row = out.iloc[0]
     assert (row["n_a"], row["n_b"], row["n_dropped_subjects"]) == (11, 12, 1)
     one = wk6.drop_duplicates("participant_id").dropna(subset=["pain_vas"])
@@ -197,7 +197,7 @@ def test_pairwise_between_only_and_dropped(trial):
 
 def test_pairwise_between_only_refuses_repeated_visits(trial):
     with pytest.raises(InputError, match="keep one visit"):
-        hs.pairwise_tests(trial, "pain_vas", within=None, between="group")
+        hs.pairwise_tests(trial, "pain_vas", time=None, group="group")
 
 
 def test_pairwise_within_counts_excluded(trial_incomplete):

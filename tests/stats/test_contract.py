@@ -146,7 +146,7 @@ def _run(name, trial, retest):
         "rm_corr": lambda: hs.rm_corr(trial, "hip_abd_strength_n", "lefs"),
         "per_visit_correlation": lambda: hs.per_visit_correlation(trial),
         "mixed_anova": lambda: hs.mixed_anova(trial, "pain_vas"),
-        "pairwise_tests": lambda: hs.pairwise_tests(trial, "pain_vas", between="group"),
+        "pairwise_tests": lambda: hs.pairwise_tests(trial, "pain_vas", group="group"),
         "paired_change": lambda: hs.paired_change(trial, "lefs"),
         "change_scores": lambda: hs.change_scores(trial, "lefs"),
         "test_retest": lambda: hs.test_retest(retest, "hip_abd_strength_n"),

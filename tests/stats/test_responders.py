@@ -68,12 +68,12 @@ def test_responders_direction_and_threshold():
         }
     )
     assert 2.3 - 0.3 < 2.0  # the floating-point trap the tolerance is for
-    out = hs.responders(df, measures="pain_vas").iloc[0]
+    out = hs.responders(df, outcomes="pain_vas").iloc[0]
     assert (out["n"], out["responders"]) == (3, 1)
 
 
 def test_responders_user_mcid_and_conf_level(trial):
-    out = hs.responders(trial, measures="akps", mcids={"akps": 8}, conf_level=0.90)
+    out = hs.responders(trial, outcomes="akps", mcids={"akps": 8}, conf_level=0.90)
     assert out["mcid"].eq(8).all() and out["mcid_source"].eq("user").all()
     row = out.iloc[0]
     assert (row["conf_low"], row["conf_high"]) == proportion_confint(
@@ -85,7 +85,7 @@ def test_responders_counts_dropped_and_keeps_missing_group(trial_incomplete):
     d = trial_incomplete.copy()
     d.loc[d["participant_id"] == "S201", "group"] = np.nan
     with pytest.warns(DataQualityWarning):
-        out = hs.responders(d, measures="lefs", follow_up=6)
+        out = hs.responders(d, outcomes="lefs", follow_up=6)
     assert out["group"].isna().sum() == 1  # a participant without a group is a visible row
     assert out["n"].sum() + out["n_dropped"].sum() == d["participant_id"].nunique()
     assert out["n_dropped"].sum() == 3
@@ -93,7 +93,7 @@ def test_responders_counts_dropped_and_keeps_missing_group(trial_incomplete):
 
 def test_responders_no_mcid_is_an_error(trial):
     with pytest.raises(InputError, match="no MCID"):
-        hs.responders(trial, measures="hip_abd_strength_n")
+        hs.responders(trial, outcomes="hip_abd_strength_n")
 
 
 # -- responder_comparison ----------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_newcombe_published_examples(counts, expected):
 
 def test_responder_comparison_newcombe_example_end_to_end():
     data = _binary_trial(56, 70, 48, 80)
-    out = hs.responder_comparison(data, measures="pain_vas").iloc[0]
+    out = hs.responder_comparison(data, outcomes="pain_vas").iloc[0]
     assert (out["group_a"], out["group_b"]) == ("A", "B")
     assert (out["n_a"], out["responders_a"], out["n_b"], out["responders_b"]) == (70, 56, 80, 48)
     np.testing.assert_allclose(
@@ -122,7 +122,7 @@ def test_responder_comparison_newcombe_example_end_to_end():
 
 def test_responder_comparison_reversed_groups_is_harm():
     data = _binary_trial(56, 70, 48, 80)
-    out = hs.responder_comparison(data, measures="pain_vas", group_a="B", group_b="A").iloc[0]
+    out = hs.responder_comparison(data, outcomes="pain_vas", group_a="B", group_b="A").iloc[0]
     np.testing.assert_allclose(
         [out["risk_difference"], out["conf_low"], out["conf_high"]], [-0.2000, -0.3339, -0.0524], atol=5e-5
     )
@@ -202,4 +202,4 @@ def test_strength_vs_mdc_per_participant_and_dropped(trial_incomplete):
 
 def test_strength_vs_mdc_requires_an_mdc(trial):
     with pytest.raises(InputError, match="no MDC"):
-        hs.strength_vs_mdc(trial, measure="pain_vas")
+        hs.strength_vs_mdc(trial, outcome="pain_vas")

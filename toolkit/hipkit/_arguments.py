@@ -33,12 +33,13 @@ import functools
 import inspect
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .errors import ArgumentError, InputError
 
-__all__ = ["checked", "VOCABULARY", "report_infinite"]
+__all__ = ["checked", "renamed", "VOCABULARY", "report_infinite"]
 
 Check = Callable[[str, str, Any, Mapping[str, Any]], None]
 
@@ -316,6 +317,7 @@ VOCABULARY: dict[str, Check] = {
     "between": optional_column,
     "group": optional_column,
     "measures": columns,
+    "outcomes": columns,
     "covariates": column_list,
     "conf_level": probability,
     "alpha": probability,
@@ -402,6 +404,52 @@ def checked(**overrides: Check | None) -> Callable:
             return func(*bound.args, **bound.kwargs)
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def renamed(**old_to_new: str) -> Callable:
+    """Accept an argument's old name for one release, with a ``FutureWarning`` naming the new one.
+
+    Put it above :func:`checked`: ``@renamed(dv="outcome")`` lets ``f(data, dv="pain_vas")`` run as
+    ``f(data, outcome="pain_vas")``. Giving both names is an :class:`ArgumentError`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed(dv="outcome")
+    ... def f(outcome):
+    ...     return outcome
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     value = f(dv="pain_vas")
+    >>> value, caught[0].category.__name__
+    ('pain_vas', 'FutureWarning')
+    >>> str(caught[0].message)[:50]
+    "f: the argument 'dv' is now called 'outcome'; writ"
+    """
+
+    def decorate(func: Callable) -> Callable:
+        name = func.__name__
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise ArgumentError(f"{name}: give {new}= only ({old}= is its old name)")
+                    warnings.warn(
+                        f"{name}: the argument {old!r} is now called {new!r}; write {new}=... "
+                        f"({old}= stops working in the next release)",
+                        FutureWarning,
+                        stacklevel=2,
+                    )
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        wrapper.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
+        wrapper.renamed_arguments = dict(old_to_new)  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

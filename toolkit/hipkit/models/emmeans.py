@@ -201,7 +201,8 @@ class EmmeansResult:
         axes[0].set_ylabel(f"estimated mean ({self.conf_level:.0%} CI)")
         return fig
 
-    def contrast(self, method: str = "pairwise", adjust: str = "holm", ref: int = 0) -> pd.DataFrame:
+    @arg.renamed(adjust="p_adjust")
+    def contrast(self, method: str = "pairwise", p_adjust: str = "holm", ref: int = 0) -> pd.DataFrame:
         """Contrasts among the means within each ``by`` group.
 
         Parameters
@@ -209,7 +210,7 @@ class EmmeansResult:
         method : {"pairwise", "revpairwise", "trt.vs.ctrl"}
             All pairs (``a - b`` for a before b), the reverse, or each level against the
             reference level ``ref`` (index, default the first: the baseline visit).
-        adjust : {"holm", "bonferroni", "tukey", "none"}
+        p_adjust : {"holm", "bonferroni", "tukey", "none"}
             Multiplicity adjustment within each family (``tukey`` only for pairwise).
 
         Returns
@@ -222,11 +223,11 @@ class EmmeansResult:
         methods, adjusts = ("pairwise", "revpairwise", "trt.vs.ctrl"), ("holm", "bonferroni", "tukey", "none")
         if method not in methods:
             raise ArgumentError(f"contrast: method must be one of {', '.join(map(repr, methods))}, got {method!r}")
-        if adjust not in adjusts:
-            raise ArgumentError(f"contrast: adjust must be one of {', '.join(map(repr, adjusts))}, got {adjust!r}")
-        if adjust == "tukey" and method == "trt.vs.ctrl":
+        if p_adjust not in adjusts:
+            raise ArgumentError(f"contrast: p_adjust must be one of {', '.join(map(repr, adjusts))}, got {p_adjust!r}")
+        if p_adjust == "tukey" and method == "trt.vs.ctrl":
             raise ArgumentError(
-                "contrast: adjust='tukey' is defined for all pairwise comparisons; use holm or bonferroni"
+                "contrast: p_adjust='tukey' is defined for all pairwise comparisons; use holm or bonferroni"
             )
         n_levels = len(self.table) if not self.by else int(self.table.groupby(self.by, sort=False).size().min())
         if n_levels < 2:
@@ -276,15 +277,15 @@ class EmmeansResult:
             m = e - s
             p_adj[sl] = adjust_pvalues(
                 out["p_value"].to_numpy()[sl],
-                adjust,
+                p_adjust,
                 t=out["statistic"].to_numpy()[sl],
                 df=out["df"].to_numpy()[sl],
                 n_means=k,
             )
             df = out["df"].to_numpy()[sl]
-            if adjust == "tukey":
+            if p_adjust == "tukey":
                 crit = stats.studentized_range.ppf(self.conf_level, k, df) / np.sqrt(2.0)
-            elif adjust in ("holm", "bonferroni"):
+            elif p_adjust in ("holm", "bonferroni"):
                 crit = stats.t.ppf(1.0 - alpha / (2.0 * m), df)
             else:
                 crit = stats.t.ppf(1.0 - alpha / 2.0, df)
@@ -292,7 +293,7 @@ class EmmeansResult:
             lo[sl], hi[sl] = est - crit * se, est + crit * se
         out["p_value"] = p_adj
         out["conf_low"], out["conf_high"] = lo, hi
-        out["adjust"] = adjust
+        out["adjust"] = p_adjust
         return out
 
 
@@ -345,14 +346,14 @@ def emmeans(
     -------
     EmmeansResult
         ``.tidy()`` gives the means (estimate, std_error, df, conf_low, conf_high) and
-        ``.contrast(method, adjust)`` their pairwise or against-reference contrasts;
+        ``.contrast(method, p_adjust)`` their pairwise or against-reference contrasts;
         ``.averaged_over`` names the grid variables averaged over and ``.grid_levels`` holds the
         reference grid.
 
     Examples
     --------
     >>> emm = fit.emmeans("visit", by="group")  # doctest: +SKIP
-    >>> emm.contrast("trt.vs.ctrl", adjust="bonferroni")  # doctest: +SKIP
+    >>> emm.contrast("trt.vs.ctrl", p_adjust="bonferroni")  # doctest: +SKIP
     """
     import patsy
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._arguments import checked, choice, column
+from .._arguments import checked, choice, column, optional_column, renamed
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -78,12 +78,13 @@ def _prepare_repeated(data, dv, within, between, subject, average_sides, func):
     return frame, complete, dropped, all_ids
 
 
-@checked(within=column)
+@renamed(dv="outcome", within="time", between="group")
+@checked(time=column)
 def mixed_anova(
     data: pd.DataFrame,
-    dv: str,
-    within: str = "visit_week",
-    between: str = "group",
+    outcome: str,
+    time: str = "visit_week",
+    group: str = "group",
     subject: str = "participant_id",
     average_sides: bool = False,
 ) -> pd.DataFrame:
@@ -93,11 +94,11 @@ def mixed_anova(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    dv : str
+    outcome : str
         Numeric outcome column.
-    within : str, default "visit_week"
+    time : str, default "visit_week"
         Repeated (within-participant) factor.
-    between : str, default "group"
+    group : str, default "group"
         Between-participant factor.
     subject : str, default "participant_id"
         Participant identifier.
@@ -109,7 +110,7 @@ def mixed_anova(
     Returns
     -------
     pandas.DataFrame
-        Three rows, ``term`` = ``<between>``, ``<within>`` and ``<between>:<within>``, with the
+        Three rows, ``term`` = ``<group>``, ``<time>`` and ``<group>:<time>``, with the
         columns ``term, statistic`` (F), ``num_df, den_df, p_value, p_gg`` (Greenhouse-Geisser
         corrected p; missing for the between term), ``eta_squared_partial, epsilon``
         (Greenhouse-Geisser), ``n_subjects`` (analysed) and ``n_dropped_subjects``.
@@ -131,15 +132,15 @@ def mixed_anova(
 
     Notes
     -----
-    The ANOVA needs every participant at every level of ``within``. Like pingouin (and JASP),
+    The ANOVA needs every participant at every level of ``time``. Like pingouin (and JASP),
     hipkit analyses complete cases only: a participant missing any visit, or the ``dv`` at any
-    visit, or without a ``between`` value, is excluded. Unlike pingouin, the exclusion is
-    counted (``n_dropped_subjects``) and warned about. A level of ``within`` that few
+    visit, or without a ``group`` value, is excluded. Unlike pingouin, the exclusion is
+    counted (``n_dropped_subjects``) and warned about. A level of ``time`` that few
     participants attended (e.g. an optional week-12 visit) excludes everybody else: keep
     only the scheduled visits first, or fit :func:`hipkit.lmm`.
 
     F, df, p, partial eta squared and epsilon are pingouin's :func:`pingouin.mixed_anova`,
-    called with ``correction=True``. With two levels of ``within`` the correction does nothing
+    called with ``correction=True``. With two levels of ``time`` the correction does nothing
     (epsilon = 1), and ``p_gg`` equals ``p_value``. Sums of squares are sequential, as in R's
     ``aov`` with an ``Error(subject / within)`` stratum: with unequal group sizes the within term
     differs from a type III analysis (``car::Anova``, SPSS); the between term and the interaction
@@ -176,22 +177,25 @@ def mixed_anova(
     import pingouin as pg
 
     func = "mixed_anova"
-    if between is None:
-        raise InputError(f"{func}: a between factor is needed; for a within-only design use pairwise_tests")
-    frame, complete, dropped, all_ids = _prepare_repeated(data, dv, within, between, subject, average_sides, func)
+    if group is None:
+        raise InputError(
+            f"{func}: a between-participant factor (group=) is needed; for a within-participant design "
+            "use pairwise_tests"
+        )
+    frame, complete, dropped, all_ids = _prepare_repeated(data, outcome, time, group, subject, average_sides, func)
     n_levels = complete.shape[1]
     groups = complete.index.get_level_values(1)
     if n_levels < 2 or pd.Series(groups).nunique() < 2 or len(complete) <= pd.Series(groups).nunique():
         raise InputError(
-            f"{func}: after excluding participants without {dv!r} at every {within!r} level "
+            f"{func}: after excluding participants without {outcome!r} at every {time!r} level "
             f"({list(complete.columns)}), {len(complete)} participant(s) in {pd.Series(groups).nunique()} "
             f"group(s) remain; keep only the visits most participants attended, or fit hipkit.lmm"
         )
-    warn_dropped(func, "participant(s)", len(dropped), f"not complete at every {within} level; first: {dropped[:5]}")
+    warn_dropped(func, "participant(s)", len(dropped), f"not complete at every {time} level; first: {dropped[:5]}")
     kept = frame[frame[subject].isin(complete.index.get_level_values(0))]
     with pingouin_unrounded():
         aov = pg.mixed_anova(
-            data=kept, dv=dv, within=within, between=between, subject=subject, correction=True, effsize="np2"
+            data=kept, dv=outcome, within=time, between=group, subject=subject, correction=True, effsize="np2"
         )
     p_gg = aov["p_GG_corr"].to_numpy(dtype=float) if "p_GG_corr" in aov else np.full(3, np.nan)
     eps = aov["eps"].to_numpy(dtype=float)
@@ -199,7 +203,7 @@ def mixed_anova(
         p_gg = np.where(np.isnan(eps), np.nan, aov["p_unc"].to_numpy(dtype=float))
     out = pd.DataFrame(
         {
-            "term": [between, within, f"{between}:{within}"],
+            "term": [group, time, f"{group}:{time}"],
             "statistic": aov["F"].to_numpy(dtype=float),
             "num_df": aov["DF1"].to_numpy(),
             "den_df": aov["DF2"].to_numpy(),
@@ -214,12 +218,13 @@ def mixed_anova(
     return out[MIXED_ANOVA_COLUMNS]
 
 
-@checked(p_adjust=choice("none", "bonf", "sidak", "holm", "fdr_bh", "fdr_by"))
+@renamed(dv="outcome", within="time", between="group")
+@checked(time=optional_column, p_adjust=choice("none", "bonf", "sidak", "holm", "fdr_bh", "fdr_by"))
 def pairwise_tests(
     data: pd.DataFrame,
-    dv: str,
-    within: str | None = "visit_week",
-    between: str | None = None,
+    outcome: str,
+    time: str | None = "visit_week",
+    group: str | None = None,
     subject: str = "participant_id",
     p_adjust: str = "holm",
     conf_level: float = 0.95,
@@ -231,14 +236,14 @@ def pairwise_tests(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    dv : str
+    outcome : str
         Numeric outcome column.
-    within : str or None, default "visit_week"
+    time : str or None, default "visit_week"
         Repeated factor: its levels are compared with paired t tests.
-    between : str or None, default None
+    group : str or None, default None
         Between-participant factor: its levels are compared with independent t tests (on each
-        participant's mean over ``within`` when both are given) and, with ``within``, at each
-        level of ``within`` (the interaction rows).
+        participant's mean over ``time`` when both are given) and, with ``time``, at each
+        level of ``time`` (the interaction rows).
     subject : str, default "participant_id"
         Participant identifier.
     p_adjust : str, default "holm"
@@ -253,8 +258,8 @@ def pairwise_tests(
     Returns
     -------
     pandas.DataFrame
-        One row per comparison: ``contrast`` (``<within>``, ``<between>`` or
-        ``<within>:<between>``), ``by`` (the level of ``within`` for interaction rows, else
+        One row per comparison: ``contrast`` (``<time>``, ``<group>`` or
+        ``<time>:<group>``), ``by`` (the level of ``time`` for interaction rows, else
         missing), ``level_a, level_b, paired, estimate`` (mean of A minus mean of B),
         ``statistic`` (t), ``df, p_value, p_adjusted, hedges_g, g_conf_low, g_conf_high, n_a,
         n_b`` (participants in each arm of the comparison) and ``n_dropped_subjects``.
@@ -262,7 +267,7 @@ def pairwise_tests(
     Raises
     ------
     InputError
-        A column is missing or not numeric, or neither ``within`` nor ``between`` is given.
+        A column is missing or not numeric, or neither ``time`` nor ``group`` is given.
 
     Warns
     -----
@@ -272,7 +277,7 @@ def pairwise_tests(
     Notes
     -----
     t, df, p, adjusted p and g are pingouin's :func:`pingouin.pairwise_tests` (listwise
-    deletion: with ``within``, participants missing a level are excluded and counted in
+    deletion: with ``time``, participants missing a level are excluded and counted in
     ``n_dropped_subjects``). Independent tests use Welch's df when the group sizes differ
     (pingouin's ``correction="auto"``). A family with a single test needs no adjustment, so its
     ``p_adjusted`` is its ``p_value``. The paired g is g_av (mean difference over the root mean
@@ -307,43 +312,43 @@ def pairwise_tests(
 
     func = "pairwise_tests"
     conf_level = check_conf_level(conf_level, func)
-    if within is None and between is None:
-        raise InputError(f"{func}: give within, between or both")
-    if within is not None:
-        frame, complete, dropped, all_ids = _prepare_repeated(data, dv, within, between, subject, average_sides, func)
-        warn_dropped(func, "participant(s)", len(dropped), f"not complete at every {within} level")
+    if time is None and group is None:
+        raise InputError(f"{func}: give time, group or both")
+    if time is not None:
+        frame, complete, dropped, all_ids = _prepare_repeated(data, outcome, time, group, subject, average_sides, func)
+        warn_dropped(func, "participant(s)", len(dropped), f"not complete at every {time} level")
         frame = frame[frame[subject].isin(complete.index.get_level_values(0))]
         n_dropped = all_ids - len(complete)
         n_complete = len(complete)
-        group_n = pd.Series(complete.index.get_level_values(1)).value_counts().to_dict() if between is not None else {}
+        group_n = pd.Series(complete.index.get_level_values(1)).value_counts().to_dict() if group is not None else {}
     else:
-        require_columns(data, [dv, between, subject], func)
-        require_numeric(data, [dv], func)
+        require_columns(data, [outcome, group, subject], func)
+        require_numeric(data, [outcome], func)
         hint = (
-            "without 'within', each participant needs one value: keep one visit first "
-            "(e.g. data[data['visit_week'] == 6]), or give within='visit_week'"
+            "with time=None, each participant needs one value: keep one visit first "
+            "(e.g. data[data['visit_week'] == 6]), or give time='visit_week'"
         )
-        frame = collapse(data.loc[data[subject].notna()], [subject], [dv], carry=[between], func=func, hint=hint)
-        ok = frame[dv].notna() & frame[between].notna()
+        frame = collapse(data.loc[data[subject].notna()], [subject], [outcome], carry=[group], func=func, hint=hint)
+        ok = frame[outcome].notna() & frame[group].notna()
         n_dropped = int((~ok).sum())
-        warn_dropped(func, "participant(s)", n_dropped, f"missing {dv} or {between}")
+        warn_dropped(func, "participant(s)", n_dropped, f"missing {outcome} or {group}")
         frame = frame[ok]
-        group_n = frame[between].value_counts().to_dict()
+        group_n = frame[group].value_counts().to_dict()
         n_complete = 0
     with pingouin_unrounded():
         res = pg.pairwise_tests(
             data=frame,
-            dv=dv,
-            within=within,
-            between=between,
+            dv=outcome,
+            within=time,
+            between=group,
             subject=subject,
             padjust=p_adjust,
             effsize="hedges",
             return_desc=True,
         )
-    by_col = within if (within is not None and between is not None and within in res.columns) else None
+    by_col = time if (time is not None and group is not None and time in res.columns) else None
     # pingouin returns the interaction's within levels as floats: give back the data's own labels.
-    within_levels = list(frame[within].dropna().unique()) if by_col is not None else []
+    within_levels = list(frame[time].dropna().unique()) if by_col is not None else []
 
     def original_level(value):
         return next((lv for lv in within_levels if lv == value), value)
@@ -360,7 +365,7 @@ def pairwise_tests(
         low, high = hedges_g_ci(g, n_a, n_b, paired, conf_level)
         p_value = float(r["p_unc"])
         p_adj = float(r["p_corr"]) if "p_corr" in res.columns and pd.notna(r["p_corr"]) else p_value
-        contrast = f"{within}:{between}" if is_interaction else str(r["Contrast"])
+        contrast = f"{time}:{group}" if is_interaction else str(r["Contrast"])
         rows.append(
             {
                 "contrast": contrast,

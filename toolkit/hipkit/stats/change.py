@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._arguments import checked
+from .._arguments import checked, renamed
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -46,10 +46,11 @@ CHANGE_SCORE_COLUMNS = [
 ]
 
 
+@renamed(measure="outcome")
 @checked()
 def change_scores(
     data: pd.DataFrame,
-    measure: str,
+    outcome: str,
     subject: str = "participant_id",
     time: str = "visit_week",
     baseline: float = 0,
@@ -64,7 +65,7 @@ def change_scores(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measure : str
+    outcome : str
         Numeric outcome column.
     subject : str, default "participant_id"
         Participant identifier.
@@ -107,24 +108,24 @@ def change_scores(
     [6]
     """
     func = "change_scores"
-    require_columns(data, [measure, subject, time, group], func)
-    require_numeric(data, [measure], func)
+    require_columns(data, [outcome, subject, time, group], func)
+    require_numeric(data, [outcome], func)
     if by_side is None:
-        m = registry_measure(measure)
+        m = registry_measure(outcome)
         by_side = bool(m is not None and m.per_side and "side" in data.columns)
     if by_side and "side" not in data.columns:
         raise InputError(f"{func}: by_side=True needs a 'side' column")
     units = [subject, "side"] if by_side else [subject]
     carry = [group] if group is not None else []
     usable = data.loc[data[subject].notna() & data[time].notna()]
-    frame = collapse(usable, [*units, time], [measure], carry=carry, average_sides=average_sides, func=func)
+    frame = collapse(usable, [*units, time], [outcome], carry=carry, average_sides=average_sides, func=func)
     if group is None:
         frame["group"] = "all"
     elif group != "group":
         frame = frame.rename(columns={group: "group"})
     unit_groups = frame.groupby(units, sort=True, dropna=False)["group"].first()
-    observed = frame.loc[frame[measure].notna()]
-    base = observed.loc[observed[time] == baseline].set_index(units)[measure]
+    observed = frame.loc[frame[outcome].notna()]
+    base = observed.loc[observed[time] == baseline].set_index(units)[outcome]
     later = observed.loc[observed[time] != baseline]
     if follow_up is None:
         later = later.loc[later[time] > baseline].sort_values(time)
@@ -135,7 +136,7 @@ def change_scores(
     out["group"] = unit_groups
     out["baseline_value"] = base.reindex(out.index)
     out["follow_up_time"] = last[time].reindex(out.index)
-    out["follow_up_value"] = last[measure].reindex(out.index)
+    out["follow_up_value"] = last[outcome].reindex(out.index)
     out["change"] = out["follow_up_value"] - out["baseline_value"]
     no_base = out["baseline_value"].isna()
     no_fu = out["follow_up_value"].isna()
@@ -146,10 +147,11 @@ def change_scores(
     return out.reset_index()[[*units, *CHANGE_SCORE_COLUMNS]]
 
 
+@renamed(dv="outcome")
 @checked()
 def paired_change(
     data: pd.DataFrame,
-    dv: str,
+    outcome: str,
     subject: str = "participant_id",
     time: str = "visit_week",
     baseline: float = 0,
@@ -163,7 +165,7 @@ def paired_change(
     ----------
     data : pandas.DataFrame
         Canonical long table (filter it to one group first to test one group).
-    dv : str
+    outcome : str
         Numeric outcome column.
     subject : str, default "participant_id"
         Participant identifier.
@@ -239,7 +241,7 @@ def paired_change(
     conf_level = check_conf_level(conf_level, func)
     cs = change_scores(
         data,
-        dv,
+        outcome,
         subject=subject,
         time=time,
         baseline=baseline,
@@ -252,7 +254,7 @@ def paired_change(
     n_dropped = int((~ok).sum())
     n = int(ok.sum())
     if n < 2:
-        raise InputError(f"{func}: {n} participant(s) have both a baseline and a follow-up {dv!r}; need 2 or more")
+        raise InputError(f"{func}: {n} participant(s) have both a baseline and a follow-up {outcome!r}; need 2 or more")
     warn_dropped(func, "participant(s)", n_dropped, "no baseline or no follow-up value")
     post = cs.loc[ok, "follow_up_value"].to_numpy(dtype=float)
     pre = cs.loc[ok, "baseline_value"].to_numpy(dtype=float)

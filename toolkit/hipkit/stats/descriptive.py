@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .._arguments import checked, column_list, optional_column
+from .._arguments import checked, column_list, optional_column, renamed
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import collapse, require_columns, require_numeric
@@ -36,10 +36,11 @@ def _measure_frame(data, measure, by, subject, time):
     return pd.concat([once[[*by, measure]], data.loc[~has_id, [*by, measure]]], ignore_index=True)
 
 
+@renamed(measures="outcomes")
 @checked(by=column_list, subject=optional_column)
 def describe(
     data: pd.DataFrame,
-    measures: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
     by: str | Sequence[str] = ("group", "visit_week"),
     subject: str | None = "participant_id",
     time: str = "visit_week",
@@ -50,7 +51,7 @@ def describe(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measures : str, sequence of str or None, default None
+    outcomes : str, sequence of str or None, default None
         Numeric columns. None: every registry outcome or derived measure in ``data``.
     by : str or sequence of str, default ("group", "visit_week")
         Grouping columns (an empty tuple for the whole table).
@@ -86,7 +87,7 @@ def describe(
     Examples
     --------
     >>> from hipkit.stats import describe, simulate_trial
-    >>> d = describe(simulate_trial(n_per_group=4, seed=1), measures=["pain_vas", "hip_abd_strength_n"])
+    >>> d = describe(simulate_trial(n_per_group=4, seed=1), outcomes=["pain_vas", "hip_abd_strength_n"])
     >>> d.columns.tolist()
     ['group', 'visit_week', 'measure', 'n', 'mean', 'sd', 'median', 'q1', 'q3', 'n_missing']
     >>> d.loc[(d.group == "HIP") & (d.visit_week == 0), ["measure", "n"]].to_dict("list")
@@ -94,12 +95,12 @@ def describe(
     """
     by = [by] if isinstance(by, str) else list(by)
     names = (
-        _default_measures(data) if measures is None else ([measures] if isinstance(measures, str) else list(measures))
+        _default_measures(data) if outcomes is None else ([outcomes] if isinstance(outcomes, str) else list(outcomes))
     )
     require_columns(data, [*by, *names], "describe")
     require_numeric(data, names, "describe")
     if not names:
-        raise InputError("describe: no measures to describe; pass measures=[...]")
+        raise InputError("describe: no measures to describe; pass outcomes=[...]")
     parts = []
     for name in names:
         frame = _measure_frame(data, name, by, subject, time)
@@ -130,10 +131,11 @@ def describe(
     return out[[*by, *DESCRIBE_COLUMNS]]
 
 
+@renamed(measures="outcomes")
 @checked(by=column_list, subject=optional_column)
 def table1(
     data: pd.DataFrame,
-    measures: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
     by: str | Sequence[str] = ("group", "visit_week"),
     subject: str | None = "participant_id",
     time: str = "visit_week",
@@ -146,7 +148,7 @@ def table1(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measures, by, subject, time
+    outcomes, by, subject, time
         As in :func:`describe`; the first ``by`` column becomes the table's columns.
     digits : int, default 1
         Decimals of the mean and SD.
@@ -163,7 +165,7 @@ def table1(
     Examples
     --------
     >>> from hipkit.stats import simulate_trial, table1
-    >>> t = table1(simulate_trial(n_per_group=4, seed=1), measures="pain_vas")
+    >>> t = table1(simulate_trial(n_per_group=4, seed=1), outcomes="pain_vas")
     >>> t.columns.tolist()
     ['measure', 'visit_week', 'HIP', 'KNEE']
     >>> t.loc[0, ["HIP", "KNEE"]].tolist()
@@ -172,7 +174,7 @@ def table1(
     by = [by] if isinstance(by, str) else list(by)
     if not by:
         raise InputError("table1: give at least one 'by' column (its levels become the table's columns)")
-    long = describe(data, measures=measures, by=by, subject=subject, time=time)
+    long = describe(data, outcomes=outcomes, by=by, subject=subject, time=time)
     spread, rest = by[0], by[1:]
 
     def fmt(row) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._arguments import checked
+from .._arguments import checked, renamed
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
@@ -29,10 +29,11 @@ STRENGTH_VS_MDC_COLUMNS = [
 ]
 
 
+@renamed(measure="outcome")
 @checked()
 def strength_vs_mdc(
     data: pd.DataFrame,
-    measure: str = "hip_abd_strength_n",
+    outcome: str = "hip_abd_strength_n",
     group: str | None = "group",
     subject: str = "participant_id",
     time: str = "visit_week",
@@ -49,7 +50,7 @@ def strength_vs_mdc(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measure : str, default "hip_abd_strength_n"
+    outcome : str, default "hip_abd_strength_n"
         Measure with an MDC in the registry (or pass ``mdc``).
     group : str or None, default "group"
         Group column (None: one group called ``"all"``).
@@ -110,19 +111,19 @@ def strength_vs_mdc(
     """
     func = "strength_vs_mdc"
     conf_level = check_conf_level(conf_level, func)
-    require_columns(data, [measure, subject, time, group], func)
+    require_columns(data, [outcome, subject, time, group], func)
     reg = load_registry()
-    m = reg[measure] if measure in reg else None
+    m = reg[outcome] if outcome in reg else None
     if mdc is not None:
         threshold, source = float(mdc), "user"
     elif m is not None and m.mdc is not None:
         threshold, source = float(m.mdc), m.mdc_source
     else:
-        raise InputError(f"{func}: {measure!r} has no MDC in the registry; pass mdc=value")
+        raise InputError(f"{func}: {outcome!r} has no MDC in the registry; pass mdc=value")
     sign = m.improvement_sign if m is not None else 1
     cs = change_scores(
         data,
-        measure,
+        outcome,
         subject=subject,
         time=time,
         baseline=baseline,
@@ -137,7 +138,7 @@ def strength_vs_mdc(
     for r in group_rows(cs, flag, conf_level):
         rows.append(
             {
-                "measure": measure,
+                "measure": outcome,
                 "group": r["group"],
                 "unit": unit,
                 "n": r["n"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._arguments import checked, text
+from .._arguments import checked, renamed, text
 from ..errors import InputError
 from ._common import pingouin_unrounded, require_columns, require_numeric, warn_dropped
 
@@ -55,10 +55,11 @@ def _icc_name(icc_type: str) -> str:
     )
 
 
+@renamed(measure="outcome")
 @checked(icc_type=text)
 def test_retest(
     data: pd.DataFrame,
-    measure: str,
+    outcome: str,
     subject: str = "participant_id",
     session: str = "session",
     icc_type: str = "ICC(A,1)",
@@ -69,7 +70,7 @@ def test_retest(
     ----------
     data : pandas.DataFrame
         Long table, one row per participant x session.
-    measure : str
+    outcome : str
         Numeric measurement column.
     subject : str, default "participant_id"
         Participant identifier (the targets).
@@ -133,15 +134,15 @@ def test_retest(
 
     func = "test_retest"
     names = list(ICC_TYPES) if str(icc_type).lower() == "all" else [_icc_name(icc_type)]
-    require_columns(data, [measure, subject, session], func)
-    require_numeric(data, [measure], func)
-    usable = data.loc[data[subject].notna() & data[session].notna(), [subject, session, measure]]
+    require_columns(data, [outcome, subject, session], func)
+    require_numeric(data, [outcome], func)
+    usable = data.loc[data[subject].notna() & data[session].notna(), [subject, session, outcome]]
     if usable.duplicated([subject, session]).any():
         raise InputError(
             f"{func}: some participants have more than one row for one {session!r} (e.g. left and right "
             "sides); keep one side, or build a unit id such as participant_id + '_' + side"
         )
-    wide = usable.pivot(index=subject, columns=session, values=measure)
+    wide = usable.pivot(index=subject, columns=session, values=outcome)
     complete = wide.dropna()
     n_all = int(data[subject].dropna().nunique())
     n_sessions = int(complete.shape[1])
@@ -150,10 +151,10 @@ def test_retest(
             f"{func}: need 2 or more sessions and 2 or more participants with a value at every session; "
             f"found {n_sessions} session(s) and {len(complete)} complete participant(s)"
         )
-    warn_dropped(func, "participant(s)", n_all - len(complete), f"no {measure} at every {session}")
-    long = complete.reset_index().melt(id_vars=subject, var_name=session, value_name=measure)
+    warn_dropped(func, "participant(s)", n_all - len(complete), f"no {outcome} at every {session}")
+    long = complete.reset_index().melt(id_vars=subject, var_name=session, value_name=outcome)
     with pingouin_unrounded():
-        icc = pg.intraclass_corr(data=long, targets=subject, raters=session, ratings=measure, nan_policy="omit")
+        icc = pg.intraclass_corr(data=long, targets=subject, raters=session, ratings=outcome, nan_policy="omit")
     icc = icc.set_index("Type").loc[names]
     scores = complete.to_numpy(dtype=float).ravel()
     sd_pooled = float(np.std(scores, ddof=1))

@@ -6,7 +6,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from .._arguments import checked, column, optional_text
+from .._arguments import checked, column, optional_text, renamed
 from ..errors import InputError
 from ..registry import load_registry
 from ._common import check_conf_level, require_columns, warn_dropped
@@ -65,10 +65,11 @@ def _measures_with(data: pd.DataFrame, measures, attr: str) -> list[str]:
     return [measures] if isinstance(measures, str) else list(measures)
 
 
+@renamed(measures="outcomes")
 @checked()
 def responders(
     data: pd.DataFrame,
-    measures: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
     group: str | None = "group",
     subject: str = "participant_id",
     time: str = "visit_week",
@@ -83,7 +84,7 @@ def responders(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measures : str, sequence of str or None, default None
+    outcomes : str, sequence of str or None, default None
         Measures to analyse. None: every registry measure with an MCID that has data.
     group : str or None, default "group"
         Group column (None: one group called ``"all"``).
@@ -145,7 +146,7 @@ def responders(
     Examples
     --------
     >>> from hipkit.stats import responders, simulate_trial
-    >>> res = responders(simulate_trial(seed=3), measures="pain_vas")
+    >>> res = responders(simulate_trial(seed=3), outcomes="pain_vas")
     >>> res[["measure", "group", "n", "responders", "mcid"]]
         measure group   n  responders  mcid
     0  pain_vas   HIP  12           9   2.0
@@ -155,7 +156,7 @@ def responders(
     conf_level = check_conf_level(conf_level, func)
     reg = load_registry()
     mcids = dict(mcids or {})
-    names = _measures_with(data, measures, "mcid")
+    names = _measures_with(data, outcomes, "mcid")
     require_columns(data, [*names, subject, time, group], func)
     rows = []
     total_dropped = 0
@@ -190,10 +191,11 @@ def responders(
     return pd.DataFrame(rows, columns=RESPONDERS_COLUMNS)
 
 
+@renamed(measures="outcomes")
 @checked(group=column, group_a=optional_text, group_b=optional_text)
 def responder_comparison(
     data: pd.DataFrame,
-    measures: str | Sequence[str] | None = None,
+    outcomes: str | Sequence[str] | None = None,
     group: str = "group",
     group_a: str | None = None,
     group_b: str | None = None,
@@ -210,7 +212,7 @@ def responder_comparison(
     ----------
     data : pandas.DataFrame
         Canonical long table.
-    measures : str, sequence of str or None, default None
+    outcomes : str, sequence of str or None, default None
         As in :func:`responders`.
     group : str, default "group"
         Group column.
@@ -259,7 +261,7 @@ def responder_comparison(
     Examples
     --------
     >>> from hipkit.stats import responder_comparison, simulate_trial
-    >>> res = responder_comparison(simulate_trial(seed=3), measures="pain_vas")
+    >>> res = responder_comparison(simulate_trial(seed=3), outcomes="pain_vas")
     >>> res[["group_a", "group_b", "risk_difference", "nnt", "nnt_type"]].round(3)
       group_a group_b  risk_difference  nnt       nnt_type
     0     HIP    KNEE            0.417  2.4  NNT (benefit)
@@ -268,7 +270,7 @@ def responder_comparison(
     require_columns(data, [group], func)
     table = responders(
         data,
-        measures=measures,
+        outcomes=outcomes,
         group=group,
         subject=subject,
         time=time,
