@@ -142,3 +142,57 @@ def test_describe_prints_table1_by_group_and_visit(capsys, tmp_path):
     assert code == 0 and "pain_vas" in text
     t1 = pd.read_csv(out)
     assert {"group", "visit_week", "measure", "n", "mean", "sd", "n_missing"} <= set(t1.columns)
+
+
+def _two_sided(seed: int) -> pd.DataFrame:
+    """A clean-style table: a row per participant x visit x side, pain (participant-level) on both rows."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(int(rng.integers(6, 20))):
+        for w in (0, 2, 4, 6)[: int(rng.integers(2, 5))]:
+            pain = float(rng.integers(0, 100)) / 10 if rng.random() > 0.1 else float("nan")
+            sides = ["left", "right"] if rng.random() > 0.2 else ["left"]
+            for s in sides:
+                strength = float(rng.normal(200, 30))
+                rows.append({"participant_id": f"P{p:02d}", "visit_week": w, "side": s, "pain_vas": pain,
+                             "group": "HIP" if p % 2 else "KNEE", "hip_abd_strength_n": strength})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fit_warns_with_the_count_when_a_participant_level_measure_repeats_on_each_side(seed, tmp_path, capsys):
+    d = _two_sided(seed)
+    path = tmp_path / "clean.csv"
+    d.to_csv(path, index=False)
+    formula = "pain_vas ~ visit_week + (1 | participant_id)"
+    code, out, err = run(["fit", formula, "--data", str(path), "--json", str(tmp_path / "a.json")], capsys)
+    assert code == 0
+    present = d[d["pain_vas"].notna()]
+    repeats = len(present) - len(present.drop_duplicates(["participant_id", "visit_week"]))
+    assert f"but {repeats:,} of {len(present):,} rows repeat" in err and "--per-participant" in err
+    assert json.loads((tmp_path / "a.json").read_text())["glance"]["nobs"] == len(present)
+    # --per-participant: one row per participant and visit, no warning
+    code, out, err = run(["fit", formula, "--data", str(path), "--per-participant", "--json", str(tmp_path / "b.json")],
+                         capsys)  # fmt: skip
+    assert code == 0 and "warning" not in err
+    assert json.loads((tmp_path / "b.json").read_text())["glance"]["nobs"] == len(present) - repeats
+
+
+def test_fit_per_participant_refuses_a_per_side_measure_in_one_line(tmp_path, capsys):
+    path = tmp_path / "clean.csv"
+    _two_sided(1).to_csv(path, index=False)
+    code, out, err = run(["fit", "hip_abd_strength_n ~ visit_week + (1 | participant_id)", "--data", str(path),
+                          "--per-participant"], capsys)  # fmt: skip
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.startswith("hipkit: error:")]
+    assert len(lines) == 1 and "hip_abd_strength_n" in lines[0] and "np." not in lines[0]
+
+
+def test_fit_does_not_warn_about_a_per_side_measure(tmp_path, capsys):
+    path = tmp_path / "clean.csv"
+    _two_sided(2).to_csv(path, index=False)
+    code, out, err = run(["fit", "hip_abd_strength_n ~ visit_week + (1 | participant_id)", "--data", str(path),
+                          "--quiet"], capsys)  # fmt: skip
+    assert code == 0 and "warning" not in err

@@ -166,6 +166,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="Dask scheduler for a --data glob (e.g. tcp://10.0.0.5:8786; default: Dask's local threads)",
     )
+    f.add_argument(
+        "--per-participant",
+        action="store_true",
+        help="fit one row per participant and visit (participant-level measures such as pain repeat on "
+        "each side's row of a clean table; without this option they are counted once per side, with a warning)",
+    )
     f.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML")
     f.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the results here")
     f.add_argument("--quiet", action="store_true", help="do not print the summary")
@@ -357,6 +363,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.scheduler and not glob_pattern:
         raise HipkitError("--scheduler goes with a --data glob such as 'registry/*.parquet'")
     data = _read_dask(args.data) if glob_pattern else _read_table(args.data)
+    data = _sides_checked(data, args.formula, args.per_participant, glob_pattern)
     if args.scheduler:
         from .parallel import dask_client
 
@@ -373,6 +380,31 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"\nwrote {args.json_out}")
     return EXIT_OK
+
+
+def _sides_checked(data, formula: str, per_participant: bool, out_of_core: bool):
+    """Warn when the formula's participant-level measures repeat on each side's row (or collapse them)."""
+    from .stats.sides import one_row_per_visit, repeated_across_sides
+
+    if out_of_core:
+        if per_participant:
+            raise HipkitError("--per-participant needs the table in memory: give one file, not a glob")
+        return data
+    used = [c for c in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)) if c in data.columns]
+    repeats = repeated_across_sides(data, used)
+    if per_participant:
+        out = one_row_per_visit(data, used)
+        print(f"hipkit fit: one row per participant and visit: {len(out):,} rows (from {len(data):,})", file=sys.stderr)
+        return out
+    for measure, n in repeats.items():
+        print(
+            f"hipkit: warning: {measure} is measured once per participant and visit, but {n:,} of "
+            f"{int(data[measure].notna().sum()):,} rows repeat a value of another row of the same visit (a row "
+            "per side), so those scores are counted more than once and the standard errors are too small; "
+            "rerun with --per-participant",
+            file=sys.stderr,
+        )
+    return data
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:

@@ -131,6 +131,8 @@ def collapse(
         if conflicting.any():
             if not average_sides:
                 example = conflicting[conflicting].index[0]
+                if isinstance(example, tuple):  # plain values in the message, not numpy reprs
+                    example = tuple(v.item() if hasattr(v, "item") else v for v in example)
                 advice = hint or (
                     "this is usually a per-side measure with left and right rows. Keep one side "
                     "(data[data['side'] == 'left']) or pass average_sides=True to average the rows of "
