@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hipkit.errors import InputError
@@ -106,3 +107,30 @@ def test_forced_exact_p_values_keep_their_precision_above_the_exact_limit(n):
         np.testing.assert_allclose(out["p_value"].item(), expected, rtol=1e-12)
         greater = signed_rank_test(d, exact=True, alternative="greater")["p_value"].item()
         np.testing.assert_allclose(greater, upper, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "12345",
+        ["1", "2", "3"],
+        [True, False, True],
+        np.array([[1.0, 2.0], [3.0, 4.0]]),
+        pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}),
+        [1.0, "2", 3.0],
+        None,
+        {"a": 1},
+    ],
+)
+def test_signed_rank_test_refuses_input_that_is_not_one_column_of_numbers(bad):
+    # review: text, booleans and 2-D input used to be converted silently (a 2-D table ravelled into one sample)
+    with pytest.raises(InputError):
+        signed_rank_test(bad)
+    if bad is not None:  # y=None is the one-sample test
+        with pytest.raises(InputError):
+            signed_rank_test([1.0, 2.0, 3.0, 4.0], bad)
+
+
+def test_signed_rank_test_takes_a_pandas_column_and_nullable_numbers():
+    s = pd.Series([1.5, -2.0, 3.0, 4.5, 6.0], dtype="Float64")
+    assert signed_rank_test(s)["n"].iloc[0] == 5

@@ -66,6 +66,24 @@ def signed_rank_exact_cdf(v: float, n: int) -> float:
     return float(prob[: k + 1].sum())
 
 
+def _values(values, name: str, func: str) -> np.ndarray:
+    """One-dimensional numbers (booleans, text and tables are refused, not silently converted)."""
+    if isinstance(values, (str, bytes, pd.DataFrame, dict)) or values is None:
+        raise InputError(f"{func}: {name} must be a sequence of numbers, not {type(values).__name__}")
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise InputError(f"{func}: {name} must be one-dimensional (got shape {arr.shape}); pass one column")
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
+        raise InputError(f"{func}: {name} must hold numbers, not {arr.dtype} values")
+    try:
+        out = arr.astype(float)
+    except (TypeError, ValueError):
+        raise InputError(f"{func}: {name} must hold numbers only (found a value that is not one)") from None
+    if arr.dtype == object and any(isinstance(v, (str, bytes, bool, np.bool_)) for v in arr.tolist()):
+        raise InputError(f"{func}: {name} must hold numbers only (found text or a boolean)")
+    return out
+
+
 def signed_rank_test(
     x,
     y=None,
@@ -128,9 +146,9 @@ def signed_rank_test(
     func = "signed_rank_test"
     if alternative not in _ALTERNATIVES:
         raise InputError(f"{func}: alternative must be one of {', '.join(_ALTERNATIVES)} (got {alternative!r})")
-    d = np.asarray(x, dtype=float).ravel()
+    d = _values(x, "x", func)
     if y is not None:
-        yv = np.asarray(y, dtype=float).ravel()
+        yv = _values(y, "y", func)
         if len(yv) != len(d):
             raise InputError(f"{func}: x and y have different lengths ({len(d)} and {len(yv)})")
         d = d - yv
