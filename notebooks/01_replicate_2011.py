@@ -412,7 +412,7 @@ counts  # noqa: B018 - shown by the notebook
 # ## 4. Published vs replicated
 #
 # One row per claim of the paper. The published column quotes the paper (or the secondary sources listed in
-# `shared/reference/literature.md` where the paper's text was not available); the replicated column is computed
+# `docs/references.md` where the paper's text was not available); the replicated column is computed
 # above. A claim **agrees** when the direction matches, the significance matches (p < 0.05 where the paper reports
 # a difference or a change), and, where the paper gives a number, that number lies inside our 95% confidence
 # interval. Where the paper gives no number, magnitude is not judged. Claims about measures that were not simulated

@@ -36,7 +36,7 @@ def test_registry_defines_the_measures_the_issue_requires():
 @pytest.mark.parametrize(
     "name, mcid, source_word",
     [
-        # shared/reference/literature.md section 4a
+        # docs/references.md, section 2
         ("pain_vas", 2.0, "Crossley"),
         ("akps", 10.0, "Crossley"),
         ("pain_nprs", 1.16, "Piva"),

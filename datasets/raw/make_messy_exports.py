@@ -19,7 +19,7 @@ Calibration (loose, on purpose; these files test the cleaner, not a hypothesis)
 - Hip-abductor isometric strength: 60-140 N at baseline, rising about 20-30 % by week 6 (HIP group
   more than KNEE). Rough calibration to Ferber R, Kendall KD, Farr L, J Athl Train 2011;46(2):142-9
   (PMC3070501), for which a secondary summary reports a ~32 % strength rise after a 3-week
-  hip-abductor protocol; the paper's own means were not read (shared/reference/literature.md), so
+  hip-abductor protocol; the paper's own means were not read (docs/references.md), so
   the rise used here is deliberately a little smaller and spread over 6 weeks.
 - Pain VAS 5-7 cm at baseline falling to 2-4 cm at week 6, HIP about one week ahead of KNEE;
   demographics (age ~29 +/- 7 y, body mass ~68 +/- 13 kg, about two thirds women) and the HIP vs

@@ -53,7 +53,7 @@ __all__ = [
     "messy_export",
 ]
 
-LIT = "shared/reference/literature.md"
+LIT = "docs/references.md"
 
 
 @dataclass(frozen=True)
@@ -577,7 +577,7 @@ def write_dataset(name: str, root: str | Path = "datasets", seed: int | None = N
             }
         ],
         "provenance": f"simulated; calibrated to {cohort.design.citation}",
-        "sources": [{"title": cohort.design.citation}, {"title": "shared/reference/literature.md (hipkit)"}],
+        "sources": [{"title": cohort.design.citation}, {"title": "docs/references.md (hipkit)"}],
         "generator": {
             "call": cohort.call(),
             "hipkit_module": "hipkit.simulate",
