@@ -16,6 +16,8 @@ Each failure names the offending statement as ``file:line``.
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +61,11 @@ PENDING_FUNCTION_LEVEL: frozenset[tuple[str, str]] = frozenset(
         ("hipkit.report.clinic", "hipkit.models.predictors"),
     }
 )
+
+#: Names that still shadow a module (issue 12, item 6), left to the change that owns ``clean/``: the
+#: function ``hipkit.clean`` hides the subpackage ``hipkit.clean`` (so ``hipkit.clean.outofcore``
+#: is an AttributeError; ``from hipkit.clean.outofcore import ...`` works). Nothing may be added here.
+PENDING_SHADOWS: frozenset[str] = frozenset({"hipkit.clean"})
 
 #: Folders of notebook sources executed by a kernel (they use hipkit as a user does), not modules.
 NOT_MODULES = ("report/templates",)
@@ -269,6 +276,39 @@ def test_no_function_level_import_of_a_hipkit_module():
 
 def test_pending_function_level_imports_are_only_in_report_and_clean():
     assert all(source.startswith(("hipkit.report.", "hipkit.clean.")) for source, _ in PENDING_FUNCTION_LEVEL)
+
+
+def shadowed_modules(package=hipkit) -> list[str]:
+    """Modules of ``package`` (recursively) whose name in their parent package is bound to something else."""
+    out = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if f"{package.__name__}.{info.name}".endswith(NOT_MODULES[0].replace("/", ".")):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        bound = getattr(package, info.name, None)
+        if bound is not module:
+            what = f"{getattr(bound, '__module__', '')}.{getattr(bound, '__qualname__', type(bound).__name__)}"
+            out.append(f"{module.__name__}: the name {info.name!r} of {package.__name__} is {what}, not the module")
+        if info.ispkg:
+            out.extend(shadowed_modules(module))
+    return out
+
+
+def test_no_name_shadows_a_module():
+    assert [s for s in shadowed_modules() if s.split(":")[0] not in PENDING_SHADOWS] == []
+
+
+def test_the_renamed_model_modules_keep_their_old_import_paths():
+    from hipkit.models import marginal_means, parametric_bootstrap
+
+    # ``import hipkit.models.emmeans`` and ``from hipkit.models.bootstrap import ...`` still work
+    assert importlib.import_module("hipkit.models.emmeans") is marginal_means
+    assert importlib.import_module("hipkit.models.bootstrap") is parametric_bootstrap
+    exec("from hipkit.models.bootstrap import BootstrapResult, _sqrt_psd", scope := {})
+    assert scope["BootstrapResult"] is parametric_bootstrap.BootstrapResult
+    # and the package's names stay the functions
+    assert hipkit.models.emmeans is marginal_means.emmeans
+    assert hipkit.models.bootstrap is parametric_bootstrap.bootstrap is hipkit.bootstrap
 
 
 # -- the check itself, on a made-up package ---------------------------------------------------------

@@ -13,11 +13,11 @@ from .._version import __version__
 from ..errors import ConvergenceWarning, NotSupportedError
 from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design
-from .emmeans import emmeans
 from .engine import Blocks, Evaluation
 from .formula import r_term_name
 from .inference import Satterthwaite, normalise_ddf
 from .kenward_roger import KenwardRoger
+from .marginal_means import emmeans
 from .plots import diagnostics
 from .profile import profile_intervals, wald_intervals
 
@@ -404,7 +404,7 @@ class LmmResult:
         cov_keep=2,
         nesting: str | None = "auto",
     ):
-        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`).
+        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.marginal_means.emmeans`).
 
         A numeric predictor with at most ``cov_keep`` distinct values (default 2) is averaged over
         its values rather than set at its mean, as emmeans' ``cov.keep``; ``nesting`` as emmeans'
