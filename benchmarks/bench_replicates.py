@@ -124,7 +124,7 @@ def bench_bootstrap(nsim: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     boot = hipkit.bootstrap(fit, nsim=nsim, seed=1, scheduler="serial", progress=False)
     t_new, c_new = time.perf_counter() - t0, time.process_time() - c0
-    from hipkit.models.bootstrap import _sqrt_psd, default_statistic
+    from hipkit.models.parametric_bootstrap import _sqrt_psd, default_statistic
 
     d, root_cov = replace(fit.design, x_design_info=None), _sqrt_psd(fit.random_cov)
     t0, c0 = time.perf_counter(), time.process_time()

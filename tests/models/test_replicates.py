@@ -244,7 +244,7 @@ def test_bootstrap_replicates_are_lmm_fits_of_the_simulated_responses():
     sleep = pd.read_csv("tests/reference/sleepstudy/data.csv")
     fit = hipkit.lmm("Reaction ~ Days + (Days | Subject)", sleep)
     boot = hipkit.bootstrap(fit, nsim=4, seed=2, scheduler="serial", progress=False)
-    from hipkit.models.bootstrap import _sqrt_psd
+    from hipkit.models.parametric_bootstrap import _sqrt_psd
 
     root, d = _sqrt_psd(fit.random_cov), fit.design
     for r in range(4):  # the replicate's response, drawn as bootstrap() draws it

@@ -12,9 +12,8 @@ The public API, explicitly listed:
 - :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
 """
 
-__version__ = "0.1.0"
-
 from . import simulate
+from ._version import __version__
 from .clean import CleanResult, clean, clean_schema
 from .models import (
     LmmResult,

@@ -34,11 +34,33 @@ import sys
 import warnings
 from pathlib import Path
 
-from . import __version__
 from ._glossary import DEFAULT_SCHEDULE
+from ._version import __version__
+from .clean import clean
+from .clean.outofcore import clean_out_of_core
 from .errors import HipkitError
+from .io import read_clean_table, read_dask_table
 from .io.outputs import guard_outputs, write_text
 from .io.writers import write_csv
+from .models import lmm
+from .parallel import dask_client
+from .registry import load_registry
+from .report import (
+    NotebookExecutionError,
+    NotebookRun,
+    build_index,
+    clinic_report,
+    execute_notebook,
+    find_project_root,
+    git_commit,
+    notebook_title,
+    read_notebook,
+    render_html,
+    run_all,
+)
+from .report.build import TEMPLATE
+from .stats import describe, table1
+from .stats.sides import one_row_per_visit, repeated_across_sides
 
 __all__ = ["main"]
 
@@ -246,8 +268,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
-    from .clean.outofcore import clean_out_of_core
-
     if not args.out or Path(args.out).suffix:
         raise HipkitError("--out-of-core writes a folder: give --out FOLDER (no file extension)")
     if Path(args.out).exists() and not Path(args.out).is_dir():
@@ -284,8 +304,6 @@ def _cmd_clean_out_of_core(args: argparse.Namespace) -> int:
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .clean import clean
-
     if args.out_of_core:
         return _cmd_clean_out_of_core(args)
     first = Path(args.raw[0])
@@ -322,38 +340,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _read_table(path: str):
-    from .io import read_clean_table
-
-    return read_clean_table(path)
-
-
-def _read_dask(pattern: str):
-    """A Dask DataFrame over the files matching ``pattern`` (parquet or csv)."""
-    import glob
-
-    from .errors import UnreadableFileError
-
-    files = sorted(glob.glob(pattern))
-    if not files:
-        raise UnreadableFileError(f"{pattern}: no file matches")
-    import dask.dataframe as dd
-
-    suffixes = {Path(f).suffix.lower() for f in files}
-    try:
-        if suffixes <= {".parquet", ".pq"}:
-            return dd.read_parquet(files)
-        if suffixes == {".csv"}:
-            return dd.read_csv(files)
-    except Exception as exc:  # noqa: BLE001 - one line, whatever the reader says
-        raise UnreadableFileError(f"{pattern}: cannot read ({str(exc).splitlines()[0]})") from None
-    raise UnreadableFileError(f"{pattern}: the files must all be .parquet or all .csv")
-
-
 def _cmd_fit(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
-
-    from .models import lmm
 
     glob_pattern = any(ch in args.data for ch in "*?[")
     if args.json_out:
@@ -362,11 +350,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         guard_outputs([args.json_out], glob.glob(args.data) if glob_pattern else [args.data])
     if args.scheduler and not glob_pattern:
         raise HipkitError("--scheduler goes with a --data glob such as 'registry/*.parquet'")
-    data = _read_dask(args.data) if glob_pattern else _read_table(args.data)
+    data = read_dask_table(args.data) if glob_pattern else read_clean_table(args.data)
     data = _sides_checked(data, args.formula, args.per_participant, glob_pattern)
     if args.scheduler:
-        from .parallel import dask_client
-
         context = dask_client(args.scheduler)
     else:
         context = nullcontext()
@@ -384,8 +370,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 def _sides_checked(data, formula: str, per_participant: bool, out_of_core: bool):
     """Warn when the formula's participant-level measures repeat on each side's row (or collapse them)."""
-    from .stats.sides import one_row_per_visit, repeated_across_sides
-
     if out_of_core:
         if per_participant:
             raise HipkitError("--per-participant needs the table in memory: give one file, not a glob")
@@ -408,10 +392,8 @@ def _sides_checked(data, formula: str, per_participant: bool, out_of_core: bool)
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
-    from .stats import describe, table1
-
     guard_outputs([args.out], [args.data])
-    data = _read_table(args.data)
+    data = read_clean_table(args.data)
     by = [b for b in args.by if b in data.columns]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -423,8 +405,6 @@ def _cmd_describe(args: argparse.Namespace) -> int:
 
 
 def _cmd_measures(args: argparse.Namespace) -> int:
-    from .registry import load_registry
-
     reg = load_registry(args.measures) if args.measures else load_registry()
     frame = reg.to_frame()
     if args.json:
@@ -444,9 +424,6 @@ def _shown(path: Path) -> str:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import time
-
-    from .clean import clean
-    from .report import build_index, find_project_root, git_commit, run_all
 
     started = time.perf_counter()
     if args.notebooks:
@@ -498,9 +475,6 @@ def _demo_clinic_report(export: Path, out: Path, root: Path):
     """``hipkit report`` of the bundled clinic export, as one more entry of the demo's index."""
     import time
 
-    from .report import NotebookRun, clinic_report
-    from .report.build import TEMPLATE
-
     started = time.perf_counter()
     html = out / "clinic.html"
     title = "Clinic programme outcomes report (hipkit report)"
@@ -525,8 +499,6 @@ def _demo_clinic_report(export: Path, out: Path, root: Path):
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from .report import NotebookExecutionError, execute_notebook, notebook_title, read_notebook, render_html
-
     source = Path(args.notebook)
     out = Path(args.out) if args.out else Path(f"{source.stem}.html")
     results = Path(args.results) if args.results else out.with_name(f"{out.stem}.results.json")
@@ -544,8 +516,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import clinic_report
-
     out = Path(args.out)
     if out.suffix.lower() not in {".html", ".htm"}:
         raise HipkitError(f"--out must be an .html file (got {out.name})")

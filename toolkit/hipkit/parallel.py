@@ -5,20 +5,26 @@ on how many workers there are or in which order they run. By default a :class:`d
 with one single-threaded worker process per core is started for the run (so a laptop uses all its
 cores) and closed afterwards; pass a scheduler address or a running :class:`distributed.Client` to
 use a cluster, or ``"serial"`` to run in this process without Dask.
+
+This module is on the ground floor of the package: it imports nothing of hipkit. A LocalCluster's
+workers are warmed up by importing the module of the function they will run (whatever it is), so
+the executor knows nothing of the models, the power simulations or the cleaning it runs.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 
-__all__ = ["run_replicates", "dask_client"]
+__all__ = ["run_replicates", "dask_client", "module_of"]
 
 
 @contextmanager
-def dask_client(scheduler=None):
+def dask_client(scheduler=None, warm: Iterable[str] = ()):
     """A ``distributed.Client`` for ``scheduler`` (None: a LocalCluster for the duration).
 
     Parameters
@@ -26,6 +32,10 @@ def dask_client(scheduler=None):
     scheduler : None, str or distributed.Client
         None starts a LocalCluster (one worker process per core, one thread each, no dashboard);
         a string is a scheduler address (``"tcp://10.0.0.5:8786"``); a Client is used as it is.
+    warm : iterable of str
+        Modules every worker of a new LocalCluster imports as part of starting it (typically the
+        module of the function the replicates call, see :func:`module_of`), so that the first
+        replicates do not pay for the imports.
 
     Yields
     ------
@@ -46,7 +56,7 @@ def dask_client(scheduler=None):
                 n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
             )
         client = Client(cluster)
-        client.run(_warm_up)  # import hipkit on every worker now, as part of starting the cluster
+        client.run(_warm_up, tuple(warm))  # import the replicates' modules on every worker now
         try:
             yield client
         finally:
@@ -60,10 +70,26 @@ def dask_client(scheduler=None):
         client.close()
 
 
-def _warm_up() -> None:
-    """Import what replicates need (numpy, pandas, patsy, scipy, hipkit) once per worker process."""
-    import hipkit.models  # noqa: F401
-    import hipkit.power  # noqa: F401
+def _warm_up(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` (and so what they import: numpy, pandas, scipy...) once per worker process."""
+    for name in modules:
+        importlib.import_module(name)
+
+
+def module_of(fn: Callable) -> str | None:
+    """The module defining ``fn`` (a function, a :func:`functools.partial` of one, or a callable object).
+
+    Examples
+    --------
+    >>> module_of(functools.partial(module_of, print))
+    'hipkit.parallel'
+    >>> module_of(print) is None  # builtins need no warming up
+    True
+    """
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    name = getattr(fn, "__module__", None) or type(fn).__module__
+    return None if name in (None, "builtins", "__main__") else name
 
 
 def _run_chunk(fn: Callable, chunk: Sequence[tuple]) -> list:
@@ -105,8 +131,6 @@ def run_replicates(
     >>> run_replicates(pow, [(2, 3), (3, 2)], scheduler="serial", progress=False)
     [8, 9]
     """
-    from functools import partial
-
     from tqdm import tqdm
 
     tasks = list(tasks)
@@ -120,12 +144,13 @@ def run_replicates(
             return out
         from distributed import as_completed
 
-        with dask_client(scheduler) as client:
+        warm = [name for name in [module_of(fn)] if name is not None]
+        with dask_client(scheduler, warm=warm) as client:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
             # Small chunks: cheap to schedule (a few ms each) and no worker idles long at the end.
             size = max(1, min(10, len(tasks) // (8 * workers) or 1))
             chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-            call = partial(fn, *shared) if shared else fn
+            call = functools.partial(fn, *shared) if shared else fn
             if shared:
                 [remote] = client.scatter([call], broadcast=True)
             else:

@@ -29,6 +29,12 @@ import pandas as pd
 
 from . import _arguments as arg
 from .errors import ArgumentError, HipkitError, InputError
+from .models import lmm, within_between
+from .models.contrasts import type3_contrasts
+from .models.design import build_design
+from .models.refit import PreparedDesign
+from .parallel import run_replicates
+from .registry import load_registry
 from .simulate import DESIGNS, Design, P, draw_groups, simulate
 
 __all__ = ["POWER_CURVE_COLUMNS", "N_FOR_POWER_COLUMNS", "EFFECTS", "power_curve", "n_for_power"]
@@ -132,8 +138,6 @@ def _rep_seed(seed: int, cell: _Cell, rep: int) -> int:
 
 
 def _fit_within(cell: _Cell, data: pd.DataFrame) -> tuple[float, float, bool]:
-    from .models import within_between
-
     fit = within_between(data, outcome=cell.outcome, predictor=cell.predictor)
     row = fit.tidy().set_index("term").loc[f"{cell.predictor}_within"]
     return float(row["p_value"]), float(row["estimate"]), bool(fit.converged)
@@ -148,8 +152,6 @@ def _interaction_formula(cell: _Cell) -> str:
 
 
 def _fit_interaction(cell: _Cell, data: pd.DataFrame) -> tuple[float, float, bool]:
-    from .models import lmm
-
     factor = _interaction_factor(cell)
     if factor == "group" and cell.design.sides:  # one row per participant and visit: average the two sides
         data = data.groupby(["participant_id", "group", "visit_week"], as_index=False, sort=True)[cell.outcome].mean()
@@ -192,8 +194,6 @@ def _outcome_arrays(cell: _Cell, draws, masses) -> list[np.ndarray] | None:
 
     None for an outcome the array path does not produce (the table path is used instead).
     """
-    from .registry import load_registry
-
     d, out = cell.design, []
     for k in range(len(d.weeks)):
         if cell.outcome in _PER_SIDE:
@@ -232,10 +232,6 @@ class _Replicator:
         return {"cell": self.cell, "fast": self.fast, "_prepared": None}
 
     def _prepare(self):
-        from .models.contrasts import type3_contrasts
-        from .models.design import build_design
-        from .models.refit import PreparedDesign
-
         d = self.cell.design
         sizes = [g.n for g in d.groups]
         ids = np.array([f"S{i + 1:04d}" for i in range(sum(sizes))])
@@ -446,8 +442,6 @@ def power_curve(
     [[0.31, 0.83]]
     """
     from statsmodels.stats.proportion import proportion_confint
-
-    from .parallel import run_replicates
 
     if isinstance(design, str):
         if design not in DESIGNS:

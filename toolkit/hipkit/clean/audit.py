@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._glossary import QUARANTINE_COLUMNS, QuarantineReason
+from .._version import __version__
 
 __all__ = ["Quarantine", "AuditLog", "participant_ids"]
 
@@ -151,8 +152,6 @@ class AuditLog:
 
     def to_dict(self) -> dict:
         """The log as plain JSON-serialisable data."""
-        from .. import __version__
-
         return {
             "hipkit_version": __version__,
             "settings": self.settings,

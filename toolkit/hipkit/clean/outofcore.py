@@ -56,6 +56,7 @@ from ..io.readers import (
     _sha256,
     duplicate_headers,
 )
+from ..parallel import run_replicates
 from .accounting import accounting_figure, accounting_glance
 from .audit import AuditLog
 from .columns import map_columns
@@ -433,8 +434,6 @@ def clean_out_of_core(
     >>> res.log["rows"]["invariant_holds"]  # doctest: +SKIP
     True
     """
-    from ..parallel import run_replicates
-
     paths = _input_paths(inputs)
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1):
         raise InputError(f"partitions must be a whole number of at least 1, got {partitions!r}")

@@ -1,7 +1,8 @@
-"""Reading raw exports and writing clean tables."""
+"""Reading raw exports and clean tables, writing outputs."""
 
 from .outputs import atomic_path, guard_outputs, write_bytes, write_text
-from .readers import SUPPORTED_SUFFIXES, RawTable, read_clean_table, read_raw, read_tables
+from .readers import SUPPORTED_SUFFIXES, RawTable, read_raw, read_tables
+from .tables import read_clean_table, read_dask_table
 from .writers import neutralise_formulas, write_csv, write_table
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "read_raw",
     "read_tables",
     "read_clean_table",
+    "read_dask_table",
     "SUPPORTED_SUFFIXES",
     "write_table",
     "write_csv",

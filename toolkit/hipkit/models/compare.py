@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .fit import lmm
+
 __all__ = ["lrt"]
 
 
@@ -25,8 +27,6 @@ def lrt(*models, refit: bool = True) -> pd.DataFrame:
     --------
     >>> hipkit.lrt(fit_time, fit_time_by_group)  # doctest: +SKIP
     """
-    from .fit import lmm
-
     if len(models) < 2:
         raise ValueError("lrt needs at least two models")
     fits = []

@@ -8,10 +8,19 @@ import numpy as np
 import pandas as pd
 
 from .._arguments import checked
-from ..errors import ArgumentError, ConvergenceError, ConvergenceWarning, HipkitError, SingularFitWarning
+from ..errors import (
+    ArgumentError,
+    ConvergenceError,
+    ConvergenceWarning,
+    HipkitError,
+    IdentifiabilityError,
+    SingularFitWarning,
+)
 from .design import build_design
+from .distributed import dask_design_blocks, is_dask_collection
 from .engine import deviance_at, evaluate, make_blocks
 from .optimise import optimise_theta, theta_scale
+from .results import LmmResult
 
 __all__ = ["lmm", "SINGULAR_TOL"]
 
@@ -105,8 +114,6 @@ def lmm(
     >>> fit.tidy()[["term", "estimate"]].round(3).values.tolist()
     [['(Intercept)', 251.405], ['Days', 10.467]]
     """
-    from .distributed import dask_design_blocks, is_dask_collection
-
     if is_dask_collection(data):
         design, blocks, data = dask_design_blocks(formula, data)
     else:
@@ -132,8 +139,6 @@ def fit_blocks(
     refits of :mod:`hipkit.models.refit`, which change only the response and start the optimiser at
     ``theta_start``; default ``design.theta_start()``, lme4's start). The only call of the optimiser.
     """
-    from .results import LmmResult
-
     def f(theta):
         return deviance_at(theta, blocks, design.pattern, reml)
 
@@ -156,8 +161,6 @@ def fit_blocks(
         message = "; ".join(record.failures())
         ev = evaluate(theta, blocks, design.pattern)
     except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
-        from ..errors import IdentifiabilityError
-
         raise IdentifiabilityError(
             f"the model cannot be estimated from these data ({type(exc).__name__}: {exc}); the fixed effects may "
             "be collinear or a random effect may have too few participants: simplify the model"

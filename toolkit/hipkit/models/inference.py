@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from ..errors import ArgumentError
 from .engine import Blocks, core, varpar_deviance
 from .numdiff import hessian, jacobian
 
@@ -54,8 +55,6 @@ def normalise_ddf(ddf: str) -> str:
     >>> normalise_ddf("KR")
     'kenward-roger'
     """
-    from ..errors import ArgumentError
-
     key = ddf.strip().lower() if isinstance(ddf, str) else None
     key = _DDF_ALIASES.get(key, key)
     if key not in DDF_METHODS:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._arguments import checked, report_infinite
 from ..errors import DataQualityWarning, ModelSpecError
+from .fit import lmm
 
 __all__ = ["split_within_between", "add_change", "add_lag", "within_between", "change_model", "lagged_model"]
 
@@ -136,8 +137,6 @@ def within_between(
     >>> fit = within_between(clean, "pain_vas", "hip_abd_strength_n")  # doctest: +SKIP
     >>> fit.tidy().query("term == 'hip_abd_strength_n_within'")  # doctest: +SKIP
     """
-    from .fit import lmm
-
     covariates = list(covariates)
     _check(data, [outcome, predictor, time, subject] + covariates, "within_between", (outcome, predictor))
     cols = [outcome, predictor] + [c for c in covariates if pd.api.types.is_numeric_dtype(data[c])]
@@ -169,8 +168,6 @@ def change_model(
     -------
     LmmResult
     """
-    from .fit import lmm
-
     _check(data, [outcome, predictor, time, subject], "change_model", (outcome, predictor))
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_change(frame, [outcome, predictor], subject, time, baseline)
@@ -197,8 +194,6 @@ def lagged_model(
     -------
     LmmResult
     """
-    from .fit import lmm
-
     _check(data, [outcome, predictor, time, subject], "lagged_model", (outcome, predictor))
     frame = _one_row_per_visit(data, subject, time, [outcome, predictor])
     frame = add_lag(frame, predictor, subject, time).dropna(subset=[outcome, f"{predictor}_lag1"])

@@ -22,8 +22,9 @@ import warnings
 import numpy as np
 from scipy import optimize, stats
 
-from .engine import varpar_deviance
+from .engine import deviance_at, evaluate, lambda_matrix, varpar_deviance
 from .numdiff import hessian, jacobian
+from .optimise import optimise_theta, theta_scale
 
 __all__ = ["profile_intervals", "wald_intervals", "phi_from_varpar", "varpar_from_phi"]
 
@@ -37,8 +38,6 @@ def _layout(res):
 
 def phi_from_varpar(res, varpar: np.ndarray) -> np.ndarray:
     """(theta, sigma) -> (sd_1..sd_q, cor_1.., sigma)."""
-    from .engine import lambda_matrix
-
     q, cors = _layout(res)
     theta, sigma = varpar[:-1], varpar[-1]
     lam = lambda_matrix(theta, res.design.pattern, q)
@@ -78,13 +77,9 @@ def profile_intervals(res, conf_level: float = 0.95) -> tuple[np.ndarray, np.nda
     As lme4's ``profile``/``confint(method = "profile")``, the profile is that of the ML deviance:
     a REML fit is refitted by ML first, and the intervals are centred on the ML estimates.
     """
-    from .optimise import optimise_theta, theta_scale
-
     blocks, pattern = res.blocks, res.design.pattern
     theta, sigma = res.theta, res.sigma
     if res.reml:
-        from .engine import deviance_at, evaluate
-
         theta = optimise_theta(
             lambda t: deviance_at(t, blocks, pattern, False),
             res.theta,

@@ -24,8 +24,10 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import InputError, ModelSpecError
 from .design import Design
 from .engine import Blocks, group_patterns, make_blocks, sum_patterns
+from .fit import fit_blocks
 
 __all__ = ["PreparedDesign"]
 
@@ -85,8 +87,6 @@ class PreparedDesign:
 
     def __init__(self, design: Design, reml: bool = True, theta_start=None):
         if design.out_of_core:
-            from ..errors import InputError
-
             raise InputError("refits need the model's rows: build the design from a pandas DataFrame")
         self.design = design
         self.reml = bool(reml)
@@ -145,8 +145,6 @@ class PreparedDesign:
         ValueError
             ``y`` does not match the rows.
         """
-        from .fit import fit_blocks
-
         d = self.design
         if rows is not None:
             rows = np.asarray(rows, dtype=bool)
@@ -159,8 +157,6 @@ class PreparedDesign:
         if y.shape != (len(fixed.X),):
             raise ValueError(f"y has shape {y.shape}; the rows refitted are {len(fixed.X)}")
         if not np.all(np.isfinite(y)):
-            from ..errors import ModelSpecError
-
             raise ModelSpecError("the response holds missing or infinite values; pass the observed rows with rows=")
         blocks = fixed.with_response(y)
         if rows is None:

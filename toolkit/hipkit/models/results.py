@@ -10,10 +10,17 @@ import pandas as pd
 from scipy import stats
 
 from .._display import SummaryText, records
+from .._version import __version__
+from ..errors import ConvergenceWarning, NotSupportedError
 from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design
 from .engine import Blocks, Evaluation
+from .formula import r_term_name
 from .inference import Satterthwaite, normalise_ddf
+from .kenward_roger import KenwardRoger
+from .marginal_means import emmeans
+from .plots import diagnostics
+from .profile import profile_intervals, wald_intervals
 
 __all__ = ["LmmResult", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
 
@@ -111,8 +118,6 @@ class LmmResult:
             # review: time on a 1e8 scale). Say so and give NaN df (so NaN p values), never a crash.
             import warnings
 
-            from ..errors import ConvergenceWarning
-
             reason = (str(exc).splitlines() or [""])[0]
             warnings.warn(
                 f"Satterthwaite df could not be computed ({type(exc).__name__}: {reason}); "
@@ -131,11 +136,7 @@ class LmmResult:
         NotSupportedError
             For an ML fit: Kenward-Roger is defined for REML (lmerTest refuses it too).
         """
-        from .kenward_roger import KenwardRoger
-
         if not self.reml:
-            from ..errors import NotSupportedError
-
             raise NotSupportedError(
                 "Kenward-Roger degrees of freedom are defined for REML fits and this model was fitted by ML; "
                 "refit with reml=True, or use ddf='satterthwaite'"
@@ -317,8 +318,6 @@ class LmmResult:
             group, term (``sd__x``, ``cor__x.y``, ``sd__Observation``), estimate, variance,
             conf_low, conf_high, method.
         """
-        from .profile import profile_intervals, wald_intervals
-
         rows = _vc_rows(self)
         out = pd.DataFrame(rows, columns=["group", "term", "estimate", "variance"])
         if method == "profile":
@@ -351,8 +350,6 @@ class LmmResult:
             term, sum_sq, mean_sq, num_df, den_df, statistic (F), p_value; terms in R's order.
         """
         if type not in (1, 3):
-            from ..errors import NotSupportedError
-
             raise NotSupportedError(f"anova type must be 1 (sequential) or 3, got {type!r}; type 2 is not implemented")
         if type == 1:
             contrasts = type1_contrasts(self.design, self.blocks.XtX)
@@ -408,21 +405,17 @@ class LmmResult:
         cov_keep=2,
         nesting: str | None = "auto",
     ):
-        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.emmeans.emmeans`).
+        """Estimated marginal means, as R's emmeans (see :func:`hipkit.models.marginal_means.emmeans`).
 
         A numeric predictor with at most ``cov_keep`` distinct values (default 2) is averaged over
         its values rather than set at its mean, as emmeans' ``cov.keep``; ``nesting`` as emmeans'
         (detected from the data, or ``None``).
         """
-        from .emmeans import emmeans
-
         self._needs_rows("emmeans()")
         return emmeans(self, specs, by=by, at=at, conf_level=conf_level, ddf=ddf, cov_keep=cov_keep, nesting=nesting)
 
     def _needs_rows(self, what: str) -> None:
         if self.design.out_of_core:
-            from ..errors import NotSupportedError
-
             raise NotSupportedError(
                 f"{what} needs the data rows, and this model was fitted from a Dask DataFrame whose rows stayed "
                 "on the cluster; fit the same formula on a pandas DataFrame (a sample, or .compute()) for it"
@@ -446,8 +439,6 @@ class LmmResult:
 
     def plot(self, kind: str = "diagnostics"):
         """Diagnostic figure: residuals vs fitted, residual QQ, random-effect QQ (returned, not shown)."""
-        from .plots import diagnostics
-
         if kind != "diagnostics":
             raise ValueError("kind must be 'diagnostics'")
         self._needs_rows("plot()")
@@ -534,8 +525,6 @@ class LmmResult:
 
     def to_dict(self) -> dict:
         """JSON-serialisable description of the fit (formula, estimates, tables, flags)."""
-        from .. import __version__
-
         g = self.glance().iloc[0].to_dict()
         return {
             "hipkit_version": __version__,
@@ -558,8 +547,6 @@ def _correlated(d: Design, i: int, j: int) -> bool:
 
 
 def _r_label(term: str) -> str:
-    from .formula import r_term_name
-
     return ":".join(r_term_name(p) if "C(" in p else p for p in term.split(":"))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .._version import __version__
 from ..errors import HipkitError, InputError
 from .execute import NotebookExecutionError, execute_notebook, find_project_root, read_notebook
 from .index import build_index, git_commit, notebook_title
@@ -138,8 +139,6 @@ def run_all(
     >>> [r.name for r in runs if not r.ok]  # doctest: +SKIP
     []
     """
-    from .. import __version__
-
     started = time.perf_counter()
     paths = list_notebooks(notebook_dir, pattern, only)
     out = Path(out_dir)

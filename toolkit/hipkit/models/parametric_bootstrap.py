@@ -19,6 +19,8 @@ import pandas as pd
 from .. import _arguments as arg
 from .._display import SummaryText, html_result, json_safe, records
 from ..errors import ArgumentError, HipkitError, InputError
+from ..parallel import run_replicates
+from .refit import PreparedDesign
 
 __all__ = ["bootstrap", "BootstrapResult", "default_statistic"]
 
@@ -230,8 +232,6 @@ def bootstrap(
     >>> bool(boot.tidy().set_index("term").loc["Days", "conf_low"] > 5)
     True
     """
-    from ..parallel import run_replicates
-
     if fit.design.out_of_core:
         raise InputError("the bootstrap needs the data rows: fit the model on a pandas DataFrame")
     if int(nsim) < 2:
@@ -240,7 +240,6 @@ def bootstrap(
         raise InputError(f"conf_level must be between 0 and 1 (got {conf_level})")
     statistic = statistic or default_statistic
     original = pd.Series(statistic(fit), dtype=float)
-    from .refit import PreparedDesign
 
     # patsy's design info cannot be pickled; refits do not need it
     prepared = PreparedDesign(replace(fit.design, x_design_info=None), reml=fit.reml, theta_start=fit.theta)
