@@ -59,8 +59,8 @@ def _out_of_core(tmp_path):
 
 BUILDERS = {
     "hipkit.models.results.LmmResult": lambda tmp: _lmm(),
-    "hipkit.models.emmeans.EmmeansResult": lambda tmp: _lmm().emmeans("arm"),
-    "hipkit.models.bootstrap.BootstrapResult": lambda tmp: hipkit.bootstrap(
+    "hipkit.models.marginal_means.EmmeansResult": lambda tmp: _lmm().emmeans("arm"),
+    "hipkit.models.parametric_bootstrap.BootstrapResult": lambda tmp: hipkit.bootstrap(
         _lmm(), nsim=20, seed=1, scheduler="serial", progress=False
     ),
     "hipkit.clean.pipeline.CleanResult": _clean,
@@ -145,7 +145,7 @@ def test_html_display_escapes_labels_from_the_data(result):
 
 def test_random_effect_terms_are_spelled_alike_in_tidy_and_in_the_bootstrap():
     # One vocabulary (issue 12): sd__x, cor__x.y and sd__Observation everywhere, as broom.mixed spells them.
-    from hipkit.models.bootstrap import default_statistic
+    from hipkit.models.parametric_bootstrap import default_statistic
 
     sleep = pd.read_csv(ROOT / "tests" / "reference" / "sleepstudy" / "data.csv")
     fit = hipkit.lmm("Reaction ~ Days + (Days | Subject)", sleep)

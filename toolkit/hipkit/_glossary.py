@@ -69,8 +69,15 @@ class QuarantineReason(str, Enum):
 #: ``_repr_html_()`` escapes all text that came from data.
 RESULT_CONTRACT = {
     "hipkit.models.results.LmmResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
-    "hipkit.models.emmeans.EmmeansResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
-    "hipkit.models.bootstrap.BootstrapResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.models.marginal_means.EmmeansResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
+    "hipkit.models.parametric_bootstrap.BootstrapResult": (
+        "summary",
+        "tidy",
+        "glance",
+        "to_dict",
+        "plot",
+        "_repr_html_",
+    ),
     "hipkit.clean.pipeline.CleanResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
     "hipkit.clean.outofcore.OutOfCoreResult": ("summary", "glance", "to_dict", "plot", "_repr_html_"),
 }
