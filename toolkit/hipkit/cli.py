@@ -409,85 +409,11 @@ def _shown(path: Path) -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import time
-
-    from .clean import clean
-    from .report import build_index, find_project_root, git_commit, run_all
-
-    started = time.perf_counter()
-    if args.notebooks:
-        notebooks = Path(args.notebooks)
-        try:
-            root = find_project_root(notebooks)
-        except HipkitError:
-            root = notebooks.resolve().parent
-    else:
-        root = find_project_root()
-        notebooks = root / "notebooks"
-    out = Path(args.out) if args.out else root / "reports"
-    print("hipkit demo")
-
-    raw = Path(args.data) if args.data else root / "datasets" / "raw"
-    files = [raw / "clinic_export_messy.csv", raw / "clinic_followup_long.csv"]
-    if all(f.exists() for f in files):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = clean(files, progress=False)
-        demo = out / "demo"
-        result.write(demo / "clinic_clean.csv", demo / "clinic_quarantine.csv", demo / "clinic_log.json")
-        rows = result.log["rows"]
-        print(f"  cleaned the bundled exports: {rows['in']} records in, {rows['out']} rows out -> {_shown(demo)}")
-    elif args.data:
-        raise HipkitError(f"bundled data not found: {', '.join(str(f) for f in files if not f.exists())}")
+    from .report.demo import run_demo
 
     progress = False if args.no_progress else None
-    runs = run_all(notebooks, out, timeout=args.timeout, only=args.only, workdir=root, progress=progress)
-    export = raw / "clinic_multisite_export.csv"
-    if export.exists() and not args.only:
-        runs.append(_demo_clinic_report(export, out, root))
-        build_index(runs, out / "index.html", __version__, git_commit(root), time.perf_counter() - started)
-    width = max([len(r.name) for r in runs] + [8])
-    for r in runs:
-        status = "ok    " if r.ok else "FAILED"
-        print(f"  {status}  {r.name:<{width}}  {r.seconds:6.1f} s  {r.title if r.ok else r.error}")
-    failed = [r for r in runs if not r.ok]
-    plural = "s" if len(runs) != 1 else ""
-    print(f"  {len(runs)} notebook{plural}, {len(failed)} failed, {time.perf_counter() - started:.1f} s")
-    print(f"\nReports written to {out.resolve()}\n  index: {(out / 'index.html').resolve()}")
-    if failed:
-        print(f"hipkit: error: {len(failed)} notebook(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
-        return EXIT_NOTEBOOK_FAILED
-    return EXIT_OK
-
-
-def _demo_clinic_report(export: Path, out: Path, root: Path):
-    """``hipkit report`` of the bundled clinic export, as one more entry of the demo's index."""
-    import time
-
-    from .report import NotebookRun, clinic_report
-    from .report.build import TEMPLATE
-
-    started = time.perf_counter()
-    html = out / "clinic.html"
-    title = "Clinic programme outcomes report (hipkit report)"
-    try:
-        clinic_report(export, html, title=title)
-        error = None
-    except HipkitError as exc:
-        error = f"hipkit report: {exc}"
-    return NotebookRun(
-        name="clinic",
-        source=TEMPLATE,
-        title=title,
-        description=f"`hipkit report {export.relative_to(root) if export.is_relative_to(root) else export} "
-        "--out reports/clinic.html`: the report a clinic hands to its team (made-up data)",
-        ok=error is None,
-        seconds=time.perf_counter() - started,
-        html=html if html.exists() else None,
-        results_path=None,
-        results={},
-        error=error,
-    )
+    runs = run_demo(args.out, args.only, args.notebooks, args.data, args.timeout, progress, echo=print)
+    return EXIT_NOTEBOOK_FAILED if any(not r.ok for r in runs) else EXIT_OK
 
 
 def _cmd_render(args: argparse.Namespace) -> int:

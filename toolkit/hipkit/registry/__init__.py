@@ -73,6 +73,8 @@ class Measure:
         error of measurement, in the canonical unit.
     mcid_source, mdc_source, sem_source : str or None
         The published source of each figure.
+    short_label : str or None
+        Short display name for report tables and sentences (``"Pain (VAS)"``); None to use ``label``.
     """
 
     name: str
@@ -90,6 +92,7 @@ class Measure:
     mdc_source: str | None = None
     sem: float | None = None
     sem_source: str | None = None
+    short_label: str | None = None
 
     @property
     def improvement_sign(self) -> int:
@@ -133,6 +136,7 @@ def _measure(entry: MeasureEntry) -> Measure:
         mdc_source=figures["mdc"][1],
         sem=figures["sem"][0],
         sem_source=figures["sem"][1],
+        short_label=entry.short_label,
     )
 
 
