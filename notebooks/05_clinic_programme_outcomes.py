@@ -39,6 +39,7 @@ import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
 from hipkit.report.disclosure import Disclosure, count_table
+from hipkit.report.format import per_step_sentence
 
 RAW = "datasets/raw/clinic_multisite_export.csv"
 WEEKS = [0, 2, 4, 6]
@@ -493,34 +494,6 @@ if not bool(wb.glance()["converged"].iloc[0]):
 
 
 # %%
-def per_step_sentence(row, step, lead):
-    """Write a model coefficient as one plain sentence: the change in pain per ``step`` newtons.
-
-    Parameters
-    ----------
-    row : pandas.Series
-        One row of ``LmmResult.tidy()`` (``estimate``, ``conf_low``, ``conf_high``, per newton).
-    step : float
-        The strength difference to describe, in newtons (e.g. 10).
-    lead : str
-        The start of the sentence, with ``{step}`` where the step goes.
-
-    Returns
-    -------
-    str
-        The sentence, every number computed from ``row``.
-    """
-    est, low, high = (float(row[k]) * step for k in ("estimate", "conf_low", "conf_high"))
-    direction = "lower" if est < 0 else "higher"
-    if high < 0:
-        ci = f"95% CI {-high:.2f} to {-low:.2f} cm lower"
-    elif low > 0:
-        ci = f"95% CI {low:.2f} to {high:.2f} cm higher"
-    else:
-        ci = f"95% CI from {-low:.2f} cm lower to {high:.2f} cm higher"
-    return f"{lead.format(step=f'{step:g}')} went with a {abs(est):.2f} cm {direction} pain score ({ci})."
-
-
 terms = wb.tidy().set_index("term")
 within = terms.loc["hip_abd_strength_n_within"]
 between = terms.loc["hip_abd_strength_n_between"]

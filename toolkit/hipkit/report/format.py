@@ -7,7 +7,8 @@ of names kept here.
 
 - Single numbers: :func:`number`, :func:`week`, :func:`weeks`, :func:`percent`, :func:`p_cell`, :func:`fmt_p`.
 - Estimates with intervals: :func:`with_ci` (table cells), :func:`fmt_ci` (running text).
-- Sentences: :func:`plain_sentence` (a within-patient estimate for a clinician).
+- Sentences: :func:`plain_sentence` (a within-patient estimate for a clinician), :func:`per_step_sentence`
+  (a model coefficient per step of its predictor).
 - Tables: :func:`html_table` (escaped through :mod:`hipkit.report.markup`), :func:`display_means`,
   :func:`display_change`.
 - Labels: :func:`short_label`.
@@ -34,6 +35,7 @@ __all__ = [
     "with_ci",
     "short_label",
     "plain_sentence",
+    "per_step_sentence",
     "html_table",
     "display_means",
     "display_change",
@@ -225,6 +227,42 @@ def plain_sentence(outcome: str, est: float, low: float, high: float, step: floa
         f"{f.format(abs(est))} {unit} {word} ({ci}), beyond the change expected from time in the programme alone"
         + (f"; {better}." if better else ".")
     )
+
+
+def per_step_sentence(row, step: float, lead: str, unit: str = "cm", outcome: str = "pain score") -> str:
+    """A model coefficient as one plain sentence: the change in the outcome per ``step`` of the predictor.
+
+    Parameters
+    ----------
+    row : pandas.Series or mapping
+        One row of ``LmmResult.tidy()`` (``estimate``, ``conf_low``, ``conf_high``, per unit of the predictor).
+    step : float
+        The predictor difference to describe (e.g. 10 N).
+    lead : str
+        The start of the sentence, with ``{step}`` where the step goes.
+    unit : str, default "cm"
+        The outcome's unit.
+    outcome : str, default "pain score"
+        What the outcome is called in the sentence.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> per_step_sentence({"estimate": -0.012, "conf_low": -0.02, "conf_high": -0.004}, 10, "Each {step} N gain")
+    'Each 10 N gain went with a 0.12 cm lower pain score (95% CI 0.04 to 0.20 cm lower).'
+    """
+    est, low, high = (float(row[k]) * step for k in ("estimate", "conf_low", "conf_high"))
+    direction = "lower" if est < 0 else "higher"
+    if high < 0:
+        ci = f"95% CI {-high:.2f} to {-low:.2f} {unit} lower"
+    elif low > 0:
+        ci = f"95% CI {low:.2f} to {high:.2f} {unit} higher"
+    else:
+        ci = f"95% CI from {-low:.2f} {unit} lower to {high:.2f} {unit} higher"
+    return f"{lead.format(step=f'{step:g}')} went with a {abs(est):.2f} {unit} {direction} {outcome} ({ci})."
 
 
 def html_table(frame: pd.DataFrame, labels: dict | None = None, digits: int | dict = 2) -> Fragment:
