@@ -34,6 +34,7 @@ from .data import (
     Note,
     _leg_codes,
     _per_visit,
+    _registered,
     coded,
     outcome_measures,
     patient_codes,
@@ -360,8 +361,12 @@ def _ordered_interval(frame: pd.DataFrame, estimate: str, bounds: tuple[float, f
     return out
 
 
+#: The strength difference a relation is described per (10 N; 0.1 N/kg), by registry measure.
+_STEPS = dict(zip(_registered("hip_abd_strength_n", "hip_abd_strength_nkg"), (10.0, 0.1)))
+
+
 def _step_for(measure: str) -> float:
-    return {"hip_abd_strength_n": 10.0, "hip_abd_strength_nkg": 0.1}.get(measure, 1.0)
+    return _STEPS.get(measure, 1.0)
 
 
 def within_person_relation(

@@ -23,10 +23,13 @@ from .analyses import (
     visit_means,
     within_person_relation,
 )
-from .data import GROUP, SUBJECT, TIME, ClinicData, Note, _leg_codes, outcome_measures, patient_codes
+from .data import GROUP, SUBJECT, TIME, ClinicData, Note, _leg_codes, _registered, outcome_measures, patient_codes
 from .ledger import _finish, _ledger, _publish_table1
 
 __all__ = ["register_report", "participant_flow", "table_one", "data_quality"]
+
+#: Covariates Table 1 shows first, when the data have them.
+COVARIATES = _registered("age_years", "body_mass_kg")
 
 
 def register_report(cd: ClinicData, ledger: Disclosure, measures: Sequence[str]) -> dict:
@@ -97,7 +100,7 @@ def table_one(cd: ClinicData, measures: Sequence[str], min_cell: int = 5, disclo
         return Note("Table 1", f"every group has fewer than {min_cell} patients at week 0"), None
     kept = baseline[GROUP].isin(keep).to_numpy()
     baseline, codes, legs = baseline.loc[kept], codes[kept], legs[kept]
-    covariates = [c for c in ("age_years", "body_mass_kg") if c in baseline and baseline[c].notna().any()]
+    covariates = [c for c in COVARIATES if c in baseline and baseline[c].notna().any()]
     rows = [*covariates, *measures]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
