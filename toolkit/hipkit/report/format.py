@@ -144,12 +144,14 @@ def with_ci(est: float, low: float, high: float, signed: bool = False) -> str:
     Parameters
     ----------
     est, low, high : float
+        The estimate and its interval (NaN where suppressed or not estimable).
     signed : bool, default False
         Show a + on positive values (for changes).
 
     Returns
     -------
     str
+        The three numbers with the decimals of :func:`number`.
 
     Examples
     --------
@@ -304,7 +306,7 @@ def _readable(frame: pd.DataFrame, value: str, columns: tuple[str, str, str], si
         {
             "Measure": frame["measure"].map(short_label),
             "Group": frame["group"],
-            "Week": frame["week"].map(lambda w: f"{w:g}"),
+            "Week": frame["week"].map(week),
             "n": frame["n"],
             value: [with_ci(*v, signed=signed) for v in frame[list(columns)].to_numpy()],
         }
@@ -312,33 +314,13 @@ def _readable(frame: pd.DataFrame, value: str, columns: tuple[str, str, str], si
 
 
 def display_means(means: pd.DataFrame) -> pd.DataFrame:
-    """Visit means as a compact table for reading: ``Measure, Group, Week, n, Mean (95% CI), SD``.
-
-    Parameters
-    ----------
-    means : pandas.DataFrame
-        From :func:`hipkit.report.clinic.visit_means`.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
+    """:func:`~hipkit.report.clinic.visit_means` as text cells: ``Measure, Group, Week, n, Mean (95% CI), SD``."""
     out = _readable(means, "Mean (95% CI)", ("mean", "conf_low", "conf_high"), signed=False)
     return out.assign(SD=means["sd"].map(lambda v: "" if pd.isna(v) else number(v, [v])))
 
 
 def display_change(change: pd.DataFrame) -> pd.DataFrame:
-    """Change from baseline as a compact table: change (95% CI), Hedges' g, p.
-
-    Parameters
-    ----------
-    change : pandas.DataFrame
-        From :func:`hipkit.report.clinic.change_from_baseline`.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
+    """:func:`~hipkit.report.clinic.change_from_baseline` as text cells: change (95% CI), Hedges' g, both p values."""
     out = _readable(change, "Change from week 0 (95% CI)", ("mean_change", "conf_low", "conf_high"), signed=True)
     out["Hedges' g"] = change["hedges_g"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     out["p"] = change["p_value"].map(p_cell)

@@ -69,7 +69,7 @@ def visit_means(
         Default: every outcome measure with data.
     min_cell : int, default 5
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (the patients per cell are counts in it); default: a private one, resolved here.
     conf_level : float, default 0.95
         Confidence level of the t interval.
 
@@ -120,7 +120,7 @@ def change_from_baseline(
     min_cell : int, default 5
         Rows with fewer patients are suppressed.
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (the patients with both visits are counts in it); default: a private one.
 
     Returns
     -------
@@ -210,7 +210,7 @@ def responder_rates(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | 
     cd : ClinicData
     min_cell : int, default 5
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (responders and non-responders are counts in it); default: a private one.
 
     Returns
     -------
@@ -269,7 +269,7 @@ def strength_gains_vs_mdc(
     cd : ClinicData
     min_cell : int, default 5
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (legs, universe ``legs``); default: a private one, resolved here.
 
     Returns
     -------

@@ -110,6 +110,7 @@ def cleaning_counts(cd: ClinicData, ledger: Disclosure) -> list[tuple[str, list[
     Parameters
     ----------
     cd : ClinicData
+        Its cleaning log (``cd.log``; nothing for an already-clean input).
     ledger : Disclosure
 
     Returns
@@ -137,7 +138,9 @@ def quarantine_counts(cd: ClinicData, ledger: Disclosure) -> pd.DataFrame:
     Parameters
     ----------
     cd : ClinicData
+        Its quarantine table (``cd.quarantine``).
     ledger : Disclosure
+        Each (reason, action) total is linked to the data-quality table's count of it.
 
     Returns
     -------

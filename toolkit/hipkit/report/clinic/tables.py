@@ -158,7 +158,7 @@ def participant_flow(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure |
     cd : ClinicData
     min_cell : int, default 5
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (each stage's patients are a count in it); default: a private one.
 
     Returns
     -------
@@ -239,7 +239,7 @@ def data_quality(cd: ClinicData, min_cell: int = 5, disclosure: Disclosure | Non
     cd : ClinicData
     min_cell : int, default 5
     disclosure : Disclosure, optional
-        The report's ledger; default: a private one, resolved here.
+        The report's ledger (records, rows and patients are counts in it); default: a private one.
 
     Returns
     -------
