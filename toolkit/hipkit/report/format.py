@@ -190,6 +190,16 @@ def short_label(measure: str, unit: bool = True) -> str:
     return f"{name}, {m.unit}" if unit else name
 
 
+def _directed_ci(low: float, high: float, unit: str, decimals: int, undecided: str = "") -> str:
+    """A 95% CI in words of direction: both bounds lower, both higher, or from lower to higher."""
+    f = f"{{:.{decimals}f}}"
+    if high < 0:
+        return f"95% CI {f.format(-high)} to {f.format(-low)} {unit} lower"
+    if low > 0:
+        return f"95% CI {f.format(low)} to {f.format(high)} {unit} higher"
+    return f"95% CI from {f.format(abs(low))} {unit} lower to {f.format(high)} {unit} higher{undecided}"
+
+
 def plain_sentence(outcome: str, est: float, low: float, high: float, step: float = 10.0) -> str:
     """One sentence a clinician can read: a within-patient strength estimate per ``step`` newtons.
 
@@ -217,12 +227,7 @@ def plain_sentence(outcome: str, est: float, low: float, high: float, step: floa
     decimals = 2 if max(abs(low), abs(high)) < 10 else 1
     f = f"{{:.{decimals}f}}"
     word = "lower" if est < 0 else "higher"
-    if high < 0:
-        ci = f"95% CI {f.format(-high)} to {f.format(-low)} {unit} lower"
-    elif low > 0:
-        ci = f"95% CI {f.format(low)} to {f.format(high)} {unit} higher"
-    else:
-        ci = f"95% CI from {f.format(abs(low))} {unit} lower to {f.format(high)} {unit} higher, so no clear relation"
+    ci = _directed_ci(low, high, unit, decimals, undecided=", so no clear relation")
     better = {"lower_better": "lower is better", "higher_better": "higher is better"}.get(m.direction or "", "")
     return (
         f"When a patient gained {step:g} N of hip-abductor strength, their {name} was on average "
@@ -258,12 +263,7 @@ def per_step_sentence(row, step: float, lead: str, unit: str = "cm", outcome: st
     """
     est, low, high = (float(row[k]) * step for k in ("estimate", "conf_low", "conf_high"))
     direction = "lower" if est < 0 else "higher"
-    if high < 0:
-        ci = f"95% CI {-high:.2f} to {-low:.2f} {unit} lower"
-    elif low > 0:
-        ci = f"95% CI {low:.2f} to {high:.2f} {unit} higher"
-    else:
-        ci = f"95% CI from {-low:.2f} {unit} lower to {high:.2f} {unit} higher"
+    ci = _directed_ci(low, high, unit, 2)
     return f"{lead.format(step=f'{step:g}')} went with a {abs(est):.2f} {unit} {direction} {outcome} ({ci})."
 
 
