@@ -68,7 +68,6 @@ class MeasureEntry(StrictModel):
 
     name: str
     label: str | None = None
-    short_label: str | None = None
     kind: Literal["outcome", "covariate", "derived"] | None = None
     unit: Text
     units: dict[str, Positive] | None = None
