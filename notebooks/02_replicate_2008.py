@@ -49,7 +49,8 @@ from statsmodels.stats.multitest import multipletests
 import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
-from hipkit.report.replication import agreement, fmt_ci, fmt_p, load_simulated, within_between_effects
+from hipkit.report.format import fmt_ci, fmt_p
+from hipkit.report.replication import agreement, load_simulated, within_between_effects
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)

@@ -39,6 +39,7 @@ import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
 from hipkit.report.disclosure import Disclosure, count_table
+from hipkit.report.format import per_step_sentence
 
 RAW = "datasets/raw/clinic_multisite_export.csv"
 WEEKS = [0, 2, 4, 6]
@@ -206,7 +207,7 @@ display(seen_site)
 baseline = data.loc[data["visit_week"] == 0]
 table1_measures = ["age_years", "body_mass_kg", "pain_vas", "akps", "hip_abd_strength_n", "hip_abd_strength_nkg"]
 labels = {m: f"{REGISTRY[m].label} ({REGISTRY[m].unit})" for m in table1_measures}
-table1 = hipkit.table1(baseline, measures=table1_measures, by="group", show_n=True)
+table1 = hipkit.table1(baseline, outcomes=table1_measures, by="group", show_n=True)
 table1["measure"] = table1["measure"].map(labels)
 display(table1)
 
@@ -382,7 +383,7 @@ for _measure, title in panels:
 # week 0 cannot be judged and are counted in `n_dropped`.
 
 # %%
-resp = hipkit.responders(data, measures=["pain_vas", "akps"], group="group")
+resp = hipkit.responders(data, outcomes=["pain_vas", "akps"], group="group")
 resp_show = resp[["measure", "group", "n", "responders", "proportion", "conf_low", "conf_high", "mcid", "n_dropped"]]
 display(resp_show.round({"proportion": 3, "conf_low": 3, "conf_high": 3}))
 for source in resp["mcid_source"].unique():
@@ -405,7 +406,7 @@ for group in GROUPS:
 # the KNEE programme for one extra patient to respond.
 
 # %%
-comparison = hipkit.responder_comparison(data, measures=["pain_vas", "akps"], group_a="HIP", group_b="KNEE")
+comparison = hipkit.responder_comparison(data, outcomes=["pain_vas", "akps"], group_a="HIP", group_b="KNEE")
 comparison_columns = ["measure", "group_a", "group_b", "risk_difference", "conf_low", "conf_high"]
 display(comparison[[*comparison_columns, "nnt", "nnt_type", "nnt_conf_text"]].round(3))
 
@@ -456,7 +457,7 @@ mdc_n = 1.96 * math.sqrt(2) * piva_sem_kg * 9.80665
 print(f"MDC95 = 1.96 x sqrt(2) x {piva_sem_kg} kg x 9.80665 N/kg = {mdc_n:.1f} N")
 print("Registry MDC:", REGISTRY["hip_abd_strength_n"].mdc, "N;", REGISTRY["hip_abd_strength_n"].mdc_source)
 
-mdc_table = hipkit.strength_vs_mdc(data, measure="hip_abd_strength_n")
+mdc_table = hipkit.strength_vs_mdc(data, outcome="hip_abd_strength_n")
 display(
     mdc_table[["group", "unit", "n", "n_exceeding", "proportion", "conf_low", "conf_high", "mdc", "n_dropped"]].round(3)
 )
@@ -493,34 +494,6 @@ if not bool(wb.glance()["converged"].iloc[0]):
 
 
 # %%
-def per_step_sentence(row, step, lead):
-    """Write a model coefficient as one plain sentence: the change in pain per ``step`` newtons.
-
-    Parameters
-    ----------
-    row : pandas.Series
-        One row of ``LmmResult.tidy()`` (``estimate``, ``conf_low``, ``conf_high``, per newton).
-    step : float
-        The strength difference to describe, in newtons (e.g. 10).
-    lead : str
-        The start of the sentence, with ``{step}`` where the step goes.
-
-    Returns
-    -------
-    str
-        The sentence, every number computed from ``row``.
-    """
-    est, low, high = (float(row[k]) * step for k in ("estimate", "conf_low", "conf_high"))
-    direction = "lower" if est < 0 else "higher"
-    if high < 0:
-        ci = f"95% CI {-high:.2f} to {-low:.2f} cm lower"
-    elif low > 0:
-        ci = f"95% CI {low:.2f} to {high:.2f} cm higher"
-    else:
-        ci = f"95% CI from {-low:.2f} cm lower to {high:.2f} cm higher"
-    return f"{lead.format(step=f'{step:g}')} went with a {abs(est):.2f} cm {direction} pain score ({ci})."
-
-
 terms = wb.tidy().set_index("term")
 within = terms.loc["hip_abd_strength_n_within"]
 between = terms.loc["hip_abd_strength_n_between"]

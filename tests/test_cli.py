@@ -196,3 +196,27 @@ def test_fit_does_not_warn_about_a_per_side_measure(tmp_path, capsys):
     code, out, err = run(["fit", "hip_abd_strength_n ~ visit_week + (1 | participant_id)", "--data", str(path),
                           "--quiet"], capsys)  # fmt: skip
     assert code == 0 and "warning" not in err
+
+
+def test_report_takes_schedule_as_clean_does_and_the_old_option_name_warns(tmp_path, capsys, monkeypatch):
+    import hipkit.cli as cli
+
+    seen = {}
+
+    class _Run:
+        notes = ()
+        out = tmp_path / "r.html"
+        pdf = None
+        notebook = None
+
+    def fake_report(inputs, out, **kw):
+        seen.update(kw)
+        return _Run()
+
+    monkeypatch.setattr(cli, "clinic_report", fake_report)
+    src = tmp_path / "x.csv"
+    src.write_text("participant_id,visit_week\nP1,0\n")
+    run(["report", str(src), "--out", str(tmp_path / "r.html"), "--schedule", "0,3"], capsys)
+    assert list(seen["schedule"]) == [0.0, 3.0]
+    code, out, err = run(["report", str(src), "--out", str(tmp_path / "r.html"), "--programme-weeks", "0,6"], capsys)
+    assert list(seen["schedule"]) == [0.0, 6.0] and "--programme-weeks is now called --schedule" in err

@@ -46,22 +46,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 #: Function-level imports left to the changes of issue 12 that restructure ``report/clinic.py`` (into
 #: ``report/clinic/``) and ``clean/`` (the step contract): (importing module, imported module).
 #: Remove an entry when its import moves; nothing may be added here.
-PENDING_FUNCTION_LEVEL: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("hipkit.clean.columns", "hipkit._config"),
-        ("hipkit.clean.harmonise", "hipkit.errors"),
-        ("hipkit.clean.outofcore", "hipkit.io"),
-        ("hipkit.clean.outofcore", "hipkit.io.readers"),
-        ("hipkit.clean.outofcore", "hipkit.errors"),
-        ("hipkit.report.clinic", "hipkit.io"),
-        ("hipkit.report.clinic", "hipkit.clean"),
-        ("hipkit.report.clinic", "hipkit.clean.identifiers"),
-        ("hipkit.report.clinic", "hipkit.clean.deidentify"),
-        ("hipkit.report.clinic", "hipkit.stats"),
-        ("hipkit.report.clinic", "hipkit.stats.responder"),
-        ("hipkit.report.clinic", "hipkit.models.predictors"),
-    }
-)
+PENDING_FUNCTION_LEVEL: frozenset[tuple[str, str]] = frozenset()
 
 #: Names that still shadow a module (issue 12, item 6), left to the change that owns ``clean/``: the
 #: function ``hipkit.clean`` hides the subpackage ``hipkit.clean`` (so ``hipkit.clean.outofcore``
@@ -69,7 +54,7 @@ PENDING_FUNCTION_LEVEL: frozenset[tuple[str, str]] = frozenset(
 PENDING_SHADOWS: frozenset[str] = frozenset({"hipkit.clean"})
 
 #: Folders of notebook sources executed by a kernel (they use hipkit as a user does), not modules.
-NOT_MODULES = ("report/templates",)
+NOT_MODULES = ("report/templates", "report/clinic/templates")
 
 PACKAGE = Path(hipkit.__file__).resolve().parent
 

@@ -193,7 +193,7 @@ def test_an_already_clean_table_makes_a_report_without_a_cleaning_log(tmp_path):
     data = simulate("ferber2011", seed=3).data  # a 3-week study: visits at weeks 0 and 3
     path = tmp_path / "clean.csv"
     data.to_csv(path, index=False)
-    run = clinic_report(path, tmp_path / "r.html", programme_weeks=[0, 3])
+    run = clinic_report(path, tmp_path / "r.html", schedule=[0, 3])
     html = run.html.read_text(encoding="utf-8")
     assert "already-clean table" in html and "Key findings" in html
     assert "mean change by week 3" in html and run.n_patients == data["participant_id"].nunique()

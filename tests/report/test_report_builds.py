@@ -193,7 +193,7 @@ def test_hipkit_report_end_to_end_makes_the_report(case, tmp_path_factory, capsy
     weeks = ",".join(f"{w:g}" for w in settings_["programme_weeks"])
     out = folder / "report.html"
     code = main(
-        ["report", str(path), "--out", str(out), "--programme-weeks", weeks, "--min-cell", str(settings_["min_cell"])]
+        ["report", str(path), "--out", str(out), "--schedule", weeks, "--min-cell", str(settings_["min_cell"])]
     )
     err = capsys.readouterr().err
     assert code == 0, err

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from hipkit.cli import main
 from hipkit.registry import load_registry
 from hipkit.report import clinic as C
-from hipkit.report import figures as F
 from hipkit.report import html_to_pdf, markup
+from hipkit.report.clinic import figures as F
 
 from .conftest import run_template
 

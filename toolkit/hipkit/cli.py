@@ -17,7 +17,7 @@ Commands
     (exit 1 if a notebook failed, after running the others).
 ``hipkit render NOTEBOOK.py --out X.html``
     Execute one jupytext notebook and render it to one self-contained HTML page.
-``hipkit report RAW_OR_CLEAN... --out REPORT.html [--title T] [--programme-weeks 0,2,4,6] [--min-cell 5] [--pdf]``
+``hipkit report RAW_OR_CLEAN... --out REPORT.html [--title T] [--schedule 0,2,4,6] [--min-cell 5] [--pdf]``
     A clinic's programme-outcomes report: clean the export if it is raw, run the report template,
     write one self-contained HTML file (and a PDF with ``--pdf``). Exit 2 with a one-line reason for
     input no report can be made of (no outcome columns, too few patients, direct identifiers without
@@ -47,18 +47,13 @@ from .parallel import dask_client
 from .registry import load_registry
 from .report import (
     NotebookExecutionError,
-    NotebookRun,
-    build_index,
     clinic_report,
     execute_notebook,
-    find_project_root,
-    git_commit,
     notebook_title,
     read_notebook,
     render_html,
-    run_all,
 )
-from .report.build import TEMPLATE
+from .report.demo import run_demo
 from .stats import describe, table1
 from .stats.sides import one_row_per_visit, repeated_across_sides
 
@@ -252,12 +247,14 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", required=True, metavar="REPORT.html", help="the report to write")
     rp.add_argument("--title", default="Programme outcomes report", help="report title")
     rp.add_argument(
-        "--programme-weeks",
+        "--schedule",
         type=_schedule,
-        default=[0.0, 2.0, 4.0, 6.0],
+        default=list(DEFAULT_SCHEDULE),
         metavar="W,W,...",
-        help="protocol visit weeks (default 0,2,4,6)",
+        help="protocol visit weeks (default 0,2,4,6), as in hipkit clean",
     )
+    # The option's old name, accepted for one release with a warning (one spelling in every command).
+    rp.add_argument("--programme-weeks", dest="programme_weeks", type=_schedule, default=None, help=argparse.SUPPRESS)
     rp.add_argument("--min-cell", type=int, default=5, metavar="N", help="suppress counts of patients below N (5)")
     rp.add_argument("--pdf", action="store_true", help="also write REPORT.pdf through headless Chromium")
     rp.add_argument("--deidentify", action="store_true", help="accept inputs with direct identifiers (ids hashed)")
@@ -423,79 +420,9 @@ def _shown(path: Path) -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import time
-
-    started = time.perf_counter()
-    if args.notebooks:
-        notebooks = Path(args.notebooks)
-        try:
-            root = find_project_root(notebooks)
-        except HipkitError:
-            root = notebooks.resolve().parent
-    else:
-        root = find_project_root()
-        notebooks = root / "notebooks"
-    out = Path(args.out) if args.out else root / "reports"
-    print("hipkit demo")
-
-    raw = Path(args.data) if args.data else root / "datasets" / "raw"
-    files = [raw / "clinic_export_messy.csv", raw / "clinic_followup_long.csv"]
-    if all(f.exists() for f in files):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = clean(files, progress=False)
-        demo = out / "demo"
-        result.write(demo / "clinic_clean.csv", demo / "clinic_quarantine.csv", demo / "clinic_log.json")
-        rows = result.log["rows"]
-        print(f"  cleaned the bundled exports: {rows['in']} records in, {rows['out']} rows out -> {_shown(demo)}")
-    elif args.data:
-        raise HipkitError(f"bundled data not found: {', '.join(str(f) for f in files if not f.exists())}")
-
     progress = False if args.no_progress else None
-    runs = run_all(notebooks, out, timeout=args.timeout, only=args.only, workdir=root, progress=progress)
-    export = raw / "clinic_multisite_export.csv"
-    if export.exists() and not args.only:
-        runs.append(_demo_clinic_report(export, out, root))
-        build_index(runs, out / "index.html", __version__, git_commit(root), time.perf_counter() - started)
-    width = max([len(r.name) for r in runs] + [8])
-    for r in runs:
-        status = "ok    " if r.ok else "FAILED"
-        print(f"  {status}  {r.name:<{width}}  {r.seconds:6.1f} s  {r.title if r.ok else r.error}")
-    failed = [r for r in runs if not r.ok]
-    plural = "s" if len(runs) != 1 else ""
-    print(f"  {len(runs)} notebook{plural}, {len(failed)} failed, {time.perf_counter() - started:.1f} s")
-    print(f"\nReports written to {out.resolve()}\n  index: {(out / 'index.html').resolve()}")
-    if failed:
-        print(f"hipkit: error: {len(failed)} notebook(s) failed: {', '.join(r.name for r in failed)}", file=sys.stderr)
-        return EXIT_NOTEBOOK_FAILED
-    return EXIT_OK
-
-
-def _demo_clinic_report(export: Path, out: Path, root: Path):
-    """``hipkit report`` of the bundled clinic export, as one more entry of the demo's index."""
-    import time
-
-    started = time.perf_counter()
-    html = out / "clinic.html"
-    title = "Clinic programme outcomes report (hipkit report)"
-    try:
-        clinic_report(export, html, title=title)
-        error = None
-    except HipkitError as exc:
-        error = f"hipkit report: {exc}"
-    return NotebookRun(
-        name="clinic",
-        source=TEMPLATE,
-        title=title,
-        description=f"`hipkit report {export.relative_to(root) if export.is_relative_to(root) else export} "
-        "--out reports/clinic.html`: the report a clinic hands to its team (made-up data)",
-        ok=error is None,
-        seconds=time.perf_counter() - started,
-        html=html if html.exists() else None,
-        results_path=None,
-        results={},
-        error=error,
-    )
+    runs = run_demo(args.out, args.only, args.notebooks, args.data, args.timeout, progress, echo=print)
+    return EXIT_NOTEBOOK_FAILED if any(not r.ok for r in runs) else EXIT_OK
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -519,12 +446,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in {".html", ".htm"}:
         raise HipkitError(f"--out must be an .html file (got {out.name})")
+    schedule = args.schedule
+    if args.programme_weeks is not None:
+        print("hipkit: warning: --programme-weeks is now called --schedule (the old name stops working in the next "
+              "release)", file=sys.stderr)  # fmt: skip
+        schedule = args.programme_weeks
     print(f"hipkit report: {', '.join(Path(i).name for i in args.inputs)}")
     run = clinic_report(
         args.inputs,
         out,
         title=args.title,
-        programme_weeks=args.programme_weeks,
+        schedule=schedule,
         min_cell=args.min_cell,
         deidentify=args.deidentify,
         salt_file=args.salt_file,

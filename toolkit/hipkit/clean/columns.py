@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._config import suggest
 from ..errors import InputError, UnmappableFileError
 from ..registry import Registry, normalise_label
 from .mapping_file import read_mapping_file
@@ -235,8 +236,6 @@ def _role_from_mapping(raw: str, spec: Any, registry: Registry, origin: str) -> 
         return ColumnRole(raw, "key", target, None if visit is None else float(visit))
     if isinstance(target, str) and target.endswith("_unit") and target[:-5] in registry:
         return ColumnRole(raw, "unit", target[:-5])
-    from .._config import suggest
-
     valid = [*registry.names(), *registry.keys, "participant_id", "ignore", "identifier"]
     raise InputError(
         f"{origin}: column {raw!r} maps to {target!r}, which is neither a measure nor a key{suggest(target, valid)} "

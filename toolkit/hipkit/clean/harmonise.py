@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._glossary import QuarantineReason as R
+from ..errors import UnmappableFileError
 from ..io.ids import CONTROL_CHARS as _CONTROL
 from ..io.ids import INVISIBLE_CHARS as _FORMAT_CHARS
 from ..io.ids import folded_spellings, normalise_ids, numeric_collisions
@@ -369,8 +370,6 @@ def _visits(
         unreadable = sorted(u for u, w in weeks.items() if np.isnan(w) and u)
         total = sum(counts.values())
         if unreadable and total and sum(counts[u] for u in unreadable) / total > 0.5:
-            from ..errors import UnmappableFileError
-
             raise UnmappableFileError(
                 f"{source}: visit labels {unreadable[:5]} cannot be read as weeks without guessing; "
                 "say what they mean in a --map file (visits: {'Visit 2': 2, ...})"

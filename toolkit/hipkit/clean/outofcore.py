@@ -41,8 +41,8 @@ import pandas as pd
 
 from .._display import SummaryText, html_result, json_safe, records
 from .._glossary import QUARANTINE_COLUMNS
-from ..errors import InputError, UnreadableFileError
-from ..io import write_csv, write_text
+from ..errors import InputError, OutputError, UnreadableFileError
+from ..io import atomic_path, write_csv, write_text
 from ..io.delimited import Malformed, iter_records, sniff_delimiter
 from ..io.encoding import decode_bytes
 from ..io.readers import (
@@ -55,6 +55,7 @@ from ..io.readers import (
     _parquet_text_columns,
     _sha256,
     duplicate_headers,
+    read_tables,
 )
 from ..parallel import run_replicates
 from .accounting import accounting_figure, accounting_glance
@@ -291,8 +292,6 @@ def _split_parquet(path: Path, index: int, work: Path, k: int, options: CleanOpt
 
 
 def _split_excel(path: Path, index: int, work: Path, k: int, options: CleanOptions) -> list[_TablePart]:
-    from ..io.readers import read_tables
-
     parts = []
     for j, table in enumerate(read_tables(path, sheets=list(options.sheets) if options.sheets else None)):
         part = _TablePart(
@@ -373,8 +372,6 @@ def _clean_bucket(k: int, parts: list[_TablePart], out_dir: str, options: CleanO
         warnings.simplefilter("ignore")
         res = clean_tables(tables, options, context=context)
     if len(res.data):
-        from ..io import atomic_path
-
         with atomic_path(Path(out_dir) / "data" / f"part-{k:04d}.parquet") as tmp:
             res.data.to_parquet(tmp, index=False)
     return {"log": res.log, "quarantine": res.quarantine, "ids": context["ids"]}
@@ -450,8 +447,6 @@ def clean_out_of_core(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        from ..errors import OutputError
-
         raise OutputError(f"cannot write {out}: {exc.strerror}") from None
     work = Path(tempfile.mkdtemp(prefix="hipkit-buckets-", dir=out))
     try:

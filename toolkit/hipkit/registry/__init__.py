@@ -39,7 +39,7 @@ from typing import Any, Iterable, Mapping
 from .._config import suggest
 from .._yaml import YamlDocument, parse_yaml, read_yaml
 from ..errors import RegistryError
-from .labels import normalise_label
+from .labels import SHORT_LABELS, normalise_label
 from .schema import MeasureEntry, MeasureFile, read_measure_file
 
 __all__ = ["Measure", "Registry", "load_registry", "normalise_label"]
@@ -90,6 +90,11 @@ class Measure:
     mdc_source: str | None = None
     sem: float | None = None
     sem_source: str | None = None
+
+    @property
+    def short_label(self) -> str | None:
+        """Short display name for report tables and sentences (``"Pain (VAS)"``), or None: use ``label``."""
+        return SHORT_LABELS.get(self.name)
 
     @property
     def improvement_sign(self) -> int:

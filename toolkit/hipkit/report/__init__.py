@@ -4,17 +4,21 @@
 - :func:`execute_notebook` runs one jupytext ``.py`` notebook with the current interpreter's kernel.
 - :func:`render_html` writes one self-contained page (figures embedded, code folded).
 - :func:`clinic_report` makes a clinic's programme-outcomes report (``hipkit report``) from the
-  template ``templates/clinic_report.py``, with the privacy-safe analyses of :mod:`hipkit.report.clinic`.
+  template ``clinic/templates/clinic_report.py``, with the privacy-safe analyses of the
+  :mod:`hipkit.report.clinic` package.
+- :mod:`hipkit.report.format` is the one place where numbers become text (estimates with intervals,
+  p values, weeks, sentences, HTML tables); :mod:`hipkit.report.disclosure` the one suppression rule.
 - :func:`run_all` does both for every notebook of a folder and writes ``index.html``
   (:func:`build_index`).
 - :mod:`hipkit.report.markup` is the one road from text to HTML (escaped on the way; data never
-  becomes markup), and :mod:`hipkit.report.figures` draws the clinic report's figures (data labels
+  becomes markup), and :mod:`hipkit.report.clinic.figures` draws the clinic report's figures (data labels
   never parsed as mathtext).
 
 Importing this package is light: nbclient and nbconvert load only when a notebook is executed or rendered.
 """
 
-from .build import ReportRun, clinic_report, find_chromium, html_to_pdf
+from .build import find_chromium, html_to_pdf
+from .clinic import ReportRun, clinic_report
 from .execute import NotebookExecutionError, execute_notebook, find_project_root, read_notebook
 from .index import build_index, git_commit, notebook_title
 from .render import external_resources, render_html

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["Count", "Disclosure", "PRIMARY", "COMPLEMENTARY"]
+__all__ = ["Count", "Disclosure", "PRIMARY", "COMPLEMENTARY", "count_table", "suppress"]
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -402,3 +402,49 @@ def count_table(
             out.at[row, col] = ledger.count((name, *row_key, col), members=list(found), table=name)
     out.columns.name = columns
     return out
+
+
+def suppress(counts, min_cell: int = 5):
+    """Counts of one table shown with primary suppression only: 1 to ``min_cell - 1`` as ``"<min_cell"``.
+
+    The ledger's rule (:meth:`Disclosure.resolve`) for counts that are not linked to any other
+    table: zero is shown (it identifies no one), missing values stay missing. Counts that share
+    people with other tables belong in the report's ledger instead (:func:`count_table`).
+
+    Parameters
+    ----------
+    counts : int, pandas.Series or pandas.DataFrame
+        Whole-number counts.
+    min_cell : int, default 5
+        Smallest count shown.
+
+    Returns
+    -------
+    str, int, pandas.Series or pandas.DataFrame
+        Same shape (object dtype for tables).
+
+    Examples
+    --------
+    >>> suppress(pd.Series([0, 1, 4, 5, 120])).tolist()
+    [0, '<5', '<5', 5, 120]
+    >>> suppress(3, min_cell=10)
+    '<10'
+    """
+    ledger = Disclosure(min_cell)
+    if np.isscalar(counts) or counts is None:
+        if counts is None or (isinstance(counts, float) and math.isnan(counts)):
+            return counts
+        count = ledger.count(("count",), value=int(counts), universe="counts")
+        ledger.resolve()
+        return ledger.show(count)
+    frame = counts.to_frame() if isinstance(counts, pd.Series) else counts
+    cells = frame.to_numpy(dtype=object, copy=True)
+    missing = frame.isna().to_numpy()
+    for i, j in zip(*np.nonzero(~missing)):
+        cells[i, j] = ledger.count(("cell", int(i), int(j)), value=int(cells[i, j]), universe="counts")
+    ledger.resolve()
+    for i, j in zip(*np.nonzero(~missing)):
+        cells[i, j] = ledger.show(cells[i, j])
+    shown = pd.DataFrame(cells, index=frame.index, columns=frame.columns, dtype=object)
+    return shown.iloc[:, 0].rename(counts.name) if isinstance(counts, pd.Series) else shown
+

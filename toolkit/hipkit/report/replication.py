@@ -1,4 +1,7 @@
-"""Small helpers the replication notebooks share: formatting, calibration tables, claim agreement."""
+"""Small helpers the replication notebooks share: calibration tables, claim agreement, within/between effects.
+
+Their text is written with :mod:`hipkit.report.format` (``fmt_ci``, ``fmt_p``).
+"""
 
 from __future__ import annotations
 
@@ -7,30 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["fmt_p", "fmt_ci", "load_simulated", "agreement", "within_between_effects"]
+from .format import fmt_ci, fmt_p
 
-
-def fmt_p(p: float) -> str:
-    """A p value as text.
-
-    Examples
-    --------
-    >>> fmt_p(0.0004), fmt_p(0.0123)
-    ('p < 0.001', 'p = 0.012')
-    """
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def fmt_ci(est: float, low: float, high: float, unit: str = "", digits: int = 1) -> str:
-    """An estimate with its confidence interval as text.
-
-    Examples
-    --------
-    >>> fmt_ci(12.34, 4.5, 20.06, "N")
-    '12.3 N (95% CI 4.5 to 20.1)'
-    """
-    u = f" {unit}" if unit and unit != "%" else unit
-    return f"{est:.{digits}f}{u} (95% CI {low:.{digits}f} to {high:.{digits}f})"
+__all__ = ["load_simulated", "agreement", "within_between_effects"]
 
 
 def load_simulated(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:

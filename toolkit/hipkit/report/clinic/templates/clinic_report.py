@@ -32,8 +32,9 @@ from IPython.display import display
 import hipkit
 from hipkit.registry import load_registry
 from hipkit.report import clinic as C
-from hipkit.report import figures as F
+from hipkit.report import format as fmt  # every number shown is turned into text here
 from hipkit.report import markup as H  # every text shown goes through H (escaped); never HTML() or Markdown()
+from hipkit.report.clinic import figures as F
 from hipkit.report.disclosure import Disclosure
 from hipkit.report.index import git_commit
 
@@ -58,7 +59,7 @@ ledger.resolve()
 published = C.publish(ledger, tables)
 flow, means, change, resp, mdc = (published[k] for k in ("flow", "means", "change", "responders", "mdc"))
 relation, relation_notes, model_warnings = (published[k] for k in ("relation", "relation_notes", "model_warnings"))
-weeks_text = ", ".join(f"{w:g}" for w in cd.programme_weeks)
+weeks_text = fmt.weeks(cd.programme_weeks)
 commit = git_commit(".") or "not a git checkout"
 
 display(H.heading(title, 1))
@@ -91,11 +92,11 @@ for note in cannot:
 fig = F.plot_flow(flow)
 plt.show()
 flow_table = (
-    flow.assign(week=flow["week"].map(lambda w: "" if w != w else f"{w:g}"))
+    flow.assign(week=flow["week"].map(fmt.week))
     .pivot_table(index=["stage", "week", "reason"], columns="group", values="n", aggfunc="first", sort=False)
     .reset_index()
 )
-display(C.html_table(flow_table.fillna("")))
+display(fmt.html_table(flow_table.fillna("")))
 
 # %% [markdown]
 # ## 2. Patients at the first visit (Table 1)
@@ -107,10 +108,10 @@ table1, sex = published["table1"], published["sex"]
 if isinstance(table1, C.Note):
     display(H.note("Not shown.", f"{table1.reason}."))
 else:
-    display(C.html_table(table1))
+    display(fmt.html_table(table1))
     if sex is not None:
         display(H.paragraph("Patients by sex:"))
-        display(C.html_table(sex))
+        display(fmt.html_table(sex))
 
 # %% [markdown]
 # ## 3. Outcomes at each visit
@@ -122,7 +123,7 @@ else:
 # %%
 fig = F.plot_trajectories(cd, means, min_cell=min_cell)
 plt.show()
-display(C.html_table(C.display_means(means)))
+display(fmt.html_table(fmt.display_means(means)))
 
 # %% [markdown]
 # ## 4. Change from the first visit
@@ -135,7 +136,7 @@ display(C.html_table(C.display_means(means)))
 if change["mean_change"].notna().any():
     fig = F.plot_change(cd, change, measures)
     plt.show()
-    display(C.html_table(C.display_change(change)))
+    display(fmt.html_table(fmt.display_change(change)))
 else:
     display(
         H.paragraph(
@@ -156,8 +157,8 @@ if len(resp) and resp["proportion"].notna().any():
     fig = F.plot_responders(resp)
     plt.show()
 if len(resp):
-    shown = resp.assign(measure=resp["measure"].map(C.short_label))
-    display(C.html_table(shown.drop(columns=["mcid_source"]), digits=3))
+    shown = resp.assign(measure=resp["measure"].map(fmt.short_label))
+    display(fmt.html_table(shown.drop(columns=["mcid_source"]), digits=3))
     for src in resp["mcid_source"].unique():
         display(H.paragraph(f"MCID source: {src}"))
 else:
@@ -174,7 +175,7 @@ else:
 if isinstance(mdc, C.Note):
     display(H.note("Not estimated.", f"{mdc.reason}."))
 else:
-    display(C.html_table(mdc, digits={"proportion": 3, "conf_low": 3, "conf_high": 3, "mdc": 1}))
+    display(fmt.html_table(mdc, digits={"proportion": 3, "conf_low": 3, "conf_high": 3, "mdc": 1}))
     display(H.paragraph(f"MDC source: {REG[C.STRENGTH].mdc_source}"))
 
 # %% [markdown]
@@ -189,9 +190,9 @@ else:
 for s in relation["sentence"]:
     display(H.quote(s))
 if len(relation):
-    shown = relation.drop(columns=["sentence"]).assign(outcome=relation["outcome"].map(C.short_label))
-    shown["p_value"] = shown["p_value"].map(C.p_cell)
-    display(C.html_table(shown, digits=3))
+    shown = relation.drop(columns=["sentence"]).assign(outcome=relation["outcome"].map(fmt.short_label))
+    shown["p_value"] = shown["p_value"].map(fmt.p_cell)
+    display(fmt.html_table(shown, digits=3))
 for note in relation_notes:
     display(H.note(f"Not estimated: {note.section}.", f"{note.reason}."))
 
@@ -199,7 +200,7 @@ for note in relation_notes:
 # ## 8. Data quality
 
 # %%
-display(C.html_table(published["data_quality"]))
+display(fmt.html_table(published["data_quality"]))
 if model_warnings:
     display(H.paragraph(H.strong("Notes from the models:")))
     display(H.bullets(model_warnings))
@@ -253,4 +254,4 @@ else:
     if len(quarantine_table):
         q = ledger.publish(quarantine_table)
         display(H.paragraph("Quarantine (counts only; the quarantine file lists each record for the clinic to fix):"))
-        display(C.html_table(q))
+        display(fmt.html_table(q))

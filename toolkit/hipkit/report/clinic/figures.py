@@ -16,9 +16,10 @@ import functools
 import numpy as np
 import pandas as pd
 
-from ..registry import load_registry
-from . import clinic as C
-from .markup import plot_label
+from ...registry import load_registry
+from .. import format as fmt
+from ..markup import plot_label
+from . import data as C
 
 __all__ = ["plot_flow", "plot_trajectories", "plot_change", "plot_responders", "error_bars", "PLAIN_TEXT"]
 
@@ -107,8 +108,8 @@ def plot_flow(flow: pd.DataFrame, group: str = "all"):
     lost = f.loc[f["stage"] == "lost"]
     boxes = [(f"Enrolled\nn = {enrolled}", None)]
     for _, r in seen.iterrows():
-        boxes.append((f"Seen at week {r['week']:g}\nn = {r['n']}", r["week"]))
-    boxes.append((f"Completed (seen at week {completed['week']:g})\nn = {completed['n']}", None))
+        boxes.append((f"Seen at week {fmt.week(r['week'])}\nn = {r['n']}", r["week"]))
+    boxes.append((f"Completed (seen at week {fmt.week(completed['week'])})\nn = {completed['n']}", None))
     height = 1.05 * len(boxes)
     fig, ax = plt.subplots(figsize=(8.5, max(3.0, height)))
     ax.set_xlim(0, 10)
@@ -130,7 +131,7 @@ def plot_flow(flow: pd.DataFrame, group: str = "all"):
                 ax.text(
                     6.2,
                     -i - 0.5,
-                    f"Last seen at week {week:g}\n" + "\n".join(lines),
+                    f"Last seen at week {fmt.week(week)}\n" + "\n".join(lines),
                     ha="left",
                     va="center",
                     fontsize=9,
@@ -198,7 +199,7 @@ def plot_trajectories(cd: C.ClinicData, means: pd.DataFrame, min_cell: int = 5, 
                     right.plot(one[C.TIME], one[m], color=colours[g], alpha=0.35, linewidth=0.9)
                 if len(part):
                     right.plot(part["week"], part["mean"], color=colours[g], linewidth=2.5, label=f"{names[g]} mean")
-        label = plot_label(C.short_label(m), 60)
+        label = plot_label(fmt.short_label(m), 60)
         left.set(title=f"{label}: mean and 95% CI", xlabel="Week", xticks=cd.programme_weeks)
         right.set(title=f"{label}: {spaghetti} patients per group", xlabel="Week", xticks=cd.programme_weeks)
         for ax in (left, right):
@@ -250,7 +251,7 @@ def plot_change(cd: C.ClinicData, change: pd.DataFrame, measures):
             )
         ax.axhline(0, color="grey", linewidth=0.8)
         ax.set(
-            title=plot_label(C.short_label(m), 60),
+            title=plot_label(fmt.short_label(m), 60),
             xlabel="Week",
             ylabel=plot_label(f"Change from week 0 ({reg[m].unit})", 60),
             xticks=cd.programme_weeks[1:],
@@ -280,7 +281,7 @@ def plot_responders(resp: pd.DataFrame):
 
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(len(resp), 1)))
     labels = _labels(
-        (f"{C.short_label(m, unit=False)}, {g}" for m, g in zip(resp["measure"], resp["group"])), max_chars=60
+        (f"{fmt.short_label(m, unit=False)}, {g}" for m, g in zip(resp["measure"], resp["group"])), max_chars=60
     )
     y = np.arange(len(resp))[::-1]
     ok = resp["proportion"].notna().to_numpy()
