@@ -295,7 +295,7 @@ def _child(argv: list[str]) -> int:
             import tempfile
             import warnings
 
-            from hipkit.clean.outofcore import clean_out_of_core
+            from hipkit.cleaning.outofcore import clean_out_of_core
 
             warnings.simplefilter("ignore")
             with tempfile.TemporaryDirectory() as tmp:

@@ -19,8 +19,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hipkit._yaml import MAX_BYTES, MAX_DEPTH, parse_yaml, read_yaml
-from hipkit.clean import load_mapping, parse_visit_label
-from hipkit.clean.mapping_file import CodedValues, ColumnSpec, MappingFile
+from hipkit.cleaning import load_mapping, parse_visit_label
+from hipkit.cleaning.mapping_file import CodedValues, ColumnSpec, MappingFile
 from hipkit.cli import main
 from hipkit.errors import InputError, RegistryError
 from hipkit.registry import load_registry, normalise_label

@@ -48,7 +48,7 @@ def _clean(tmp_path):
 
 
 def _out_of_core(tmp_path):
-    from hipkit.clean.outofcore import clean_out_of_core
+    from hipkit.cleaning.outofcore import clean_out_of_core
 
     src = tmp_path / "export.csv"
     src.write_bytes((ROOT / "datasets" / "raw" / "clinic_export_messy.csv").read_bytes())
@@ -63,8 +63,8 @@ BUILDERS = {
     "hipkit.models.parametric_bootstrap.BootstrapResult": lambda tmp: hipkit.bootstrap(
         _lmm(), nsim=20, seed=1, scheduler="serial", progress=False
     ),
-    "hipkit.clean.pipeline.CleanResult": _clean,
-    "hipkit.clean.outofcore.OutOfCoreResult": _out_of_core,
+    "hipkit.cleaning.pipeline.CleanResult": _clean,
+    "hipkit.cleaning.outofcore.OutOfCoreResult": _out_of_core,
 }
 
 

@@ -1,8 +1,8 @@
 import pytest
 
 from hipkit import load_registry
-from hipkit.clean import load_mapping, map_columns, parse_visit_label
-from hipkit.clean.columns import Mapping
+from hipkit.cleaning import load_mapping, map_columns, parse_visit_label
+from hipkit.cleaning.columns import Mapping
 from hipkit.errors import InputError, UnmappableFileError
 
 REG = load_registry()

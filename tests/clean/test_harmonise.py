@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hipkit.clean.harmonise import parse_numbers
+from hipkit.cleaning.harmonise import parse_numbers
 
 TOKENS = frozenset({"n/a", "refused", ""})
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from stdnum import luhn
 
 import hipkit
-from hipkit.clean.identifiers import IdentifierScan, find_identifiers, identifier_columns, is_identifier_header
+from hipkit.cleaning.identifiers import IdentifierScan, find_identifiers, identifier_columns, is_identifier_header
 from hipkit.cli import main
 from hipkit.errors import InputError
 from hipkit.io import read_raw

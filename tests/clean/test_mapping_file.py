@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import hipkit
 from hipkit import load_registry
-from hipkit.clean import Mapping, load_mapping, map_columns
+from hipkit.cleaning import Mapping, load_mapping, map_columns
 from hipkit.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import hipkit
-from hipkit.clean.outofcore import clean_out_of_core
+from hipkit.cleaning.outofcore import clean_out_of_core
 from hipkit.cli import main
 from hipkit.errors import InputError
 

@@ -1,9 +1,9 @@
 """One step, one contract: every cleaning step is ``(frame, issues) -> (frame, issues)``.
 
-Each step the pipeline composes (``FILE_STEPS`` and ``TABLE_STEPS`` of :mod:`hipkit.clean.pipeline`)
+Each step the pipeline composes (``FILE_STEPS`` and ``TABLE_STEPS`` of :mod:`hipkit.cleaning.pipeline`)
 is wrapped, the cleaner is run over exports that exercise every step (wide and long files, REDCap,
 unit columns, malformed lines, duplicates, de-identification), and each call is checked: the frame
-given is left as it was, the step returns a frame and an :class:`~hipkit.clean.issues.Issues`, and
+given is left as it was, the step returns a frame and an :class:`~hipkit.cleaning.issues.Issues`, and
 no frame carries helper columns (``<name>__<something>``): per-record state travels in ``issues``.
 """
 
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import hipkit
-from hipkit.clean import pipeline
-from hipkit.clean.columns import MappedTable
-from hipkit.clean.issues import Issues
+from hipkit.cleaning import pipeline
+from hipkit.cleaning.columns import MappedTable
+from hipkit.cleaning.issues import Issues
 
 RAW = Path(__file__).resolve().parents[2] / "datasets" / "raw"
 STEPS = list(dict.fromkeys(pipeline.FILE_STEPS + pipeline.TABLE_STEPS))

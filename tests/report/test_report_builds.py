@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from hipkit.clean.validate import clean_schema
+from hipkit.cleaning.validate import clean_schema
 from hipkit.cli import main
 from hipkit.errors import HipkitError
 from hipkit.registry import load_registry

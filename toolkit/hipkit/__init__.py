@@ -12,9 +12,14 @@ The public API, explicitly listed:
 - :func:`load_registry` loads the outcome-measure registry (ranges, units, MCIDs with sources).
 """
 
+import importlib as _importlib
+import pkgutil as _pkgutil
+import sys as _sys
+
+from . import cleaning as _cleaning
 from . import simulate
 from ._version import __version__
-from .clean import CleanResult, clean, clean_schema
+from .cleaning import CleanResult, clean, clean_schema
 from .models import (
     LmmResult,
     bootstrap,
@@ -74,3 +79,14 @@ __all__ = [
     "power_curve",
     "n_for_power",
 ]
+
+# The cleaning subpackage was ``hipkit.clean`` until issue 12, hidden by the function ``hipkit.clean``
+# (``hipkit.clean.outofcore`` was an AttributeError). Its old module paths still import for one release:
+# ``from hipkit.clean.outofcore import clean_out_of_core`` finds ``hipkit.cleaning.outofcore``, the same
+# module object, without rebinding the function ``hipkit.clean``.
+_sys.modules.setdefault(f"{__name__}.clean", _cleaning)
+for _module in _pkgutil.iter_modules(_cleaning.__path__):
+    _sys.modules.setdefault(
+        f"{__name__}.clean.{_module.name}", _importlib.import_module(f"{__name__}.cleaning.{_module.name}")
+    )
+

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from ._glossary import DEFAULT_SCHEDULE
 from ._version import __version__
-from .clean import clean
-from .clean.outofcore import clean_out_of_core
+from .cleaning import clean
+from .cleaning.outofcore import clean_out_of_core
 from .errors import HipkitError
 from .io import read_clean_table, read_dask_table
 from .io.outputs import guard_outputs, write_text

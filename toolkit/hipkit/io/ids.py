@@ -1,7 +1,7 @@
 """Participant identity: the one id normaliser every reader and every command uses.
 
 A participant id is text exactly as written, apart from case, white space and characters that
-cannot be seen. The cleaner applies it to raw exports (:mod:`hipkit.clean.harmonise`) and
+cannot be seen. The cleaner applies it to raw exports (:mod:`hipkit.cleaning.harmonise`) and
 :func:`hipkit.io.read_clean_table` applies it again when ``hipkit fit``, ``describe`` and
 ``report`` read a clean table back, so a clean table round-trips with the same participants
 (issue 16, "identity end to end").

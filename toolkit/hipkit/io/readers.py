@@ -114,7 +114,7 @@ def _detect_decimal(df: pd.DataFrame, delimiter: str) -> str:
 
     Only cells whose separator cannot be a thousands separator count. This is the file's default;
     each measure column is read by its own cells' marks where they show one
-    (:func:`hipkit.clean.harmonise.parse_numbers`), so a column that mixes both is not misread.
+    (:func:`hipkit.cleaning.harmonise.parse_numbers`), so a column that mixes both is not misread.
     """
     sample = df.head(5000)
     commas = dots = 0

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .._version import __version__
-from ..clean import clean
+from ..cleaning import clean
 from ..errors import HipkitError
 from .build import TEMPLATE
 from .clinic import clinic_report

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..._glossary import DEFAULT_SCHEDULE
-from ...clean import clean
-from ...clean.deidentify import hash_ids, read_salt
-from ...clean.identifiers import identifier_columns
+from ...cleaning import clean
+from ...cleaning.deidentify import hash_ids, read_salt
+from ...cleaning.identifiers import identifier_columns
 from ...errors import InputError, RegistryError
 from ...io import read_clean_table
 from ...registry import load_registry
@@ -154,7 +154,7 @@ def _read_clean_table(path: Path, registry) -> pd.DataFrame:
 
 def _identifier_columns(frame: pd.DataFrame, registry) -> list[str]:
     # One home for "is this an identifier": headers and values (any cell, since a clean table has
-    # been through the cleaner and should hold none), through hipkit.clean.identifiers.
+    # been through the cleaner and should hold none), through hipkit.cleaning.identifiers.
     return identifier_columns(frame, registry, cells=True)
 
 

@@ -1,7 +1,7 @@
 """The row accounting of a cleaning run as a table and a figure (what ``glance()`` and ``plot()`` show).
 
-One home for both cleaning results (:class:`~hipkit.clean.pipeline.CleanResult` in memory and
-:class:`~hipkit.clean.outofcore.OutOfCoreResult` out of core): they hold the same audit log, whose
+One home for both cleaning results (:class:`~hipkit.cleaning.pipeline.CleanResult` in memory and
+:class:`~hipkit.cleaning.outofcore.OutOfCoreResult` out of core): they hold the same audit log, whose
 ``rows`` entry accounts for every input record.
 """
 

@@ -2,7 +2,7 @@
 
 The registry's ``identifiers:`` list holds the spellings (read through :func:`is_identifier_header`);
 :func:`withheld` is what the quarantine shows instead of a value that looks like an identifier.
-Content (the values of a column) is read by :mod:`hipkit.clean.identifiers`.
+Content (the values of a column) is read by :mod:`hipkit.cleaning.identifiers`.
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
 """The cleaning pipeline: read -> map -> reshape -> harmonise -> validate -> de-duplicate -> derive.
 
 Every step is one function ``step(frame, issues, **settings) -> (frame, issues)``
-(:mod:`hipkit.clean.issues`): it returns a new frame, never changes the one it is given, and
+(:mod:`hipkit.cleaning.issues`): it returns a new frame, never changes the one it is given, and
 reports quarantine entries, log events, row counts and per-record state through ``issues``.
 :func:`clean_tables` composes them in order, as lme4 composes ``lFormula -> mkLmerDevfun ->
 optimizeLmer -> mkMerMod``:
 
-- per file (:data:`FILE_STEPS`): :func:`~hipkit.clean.screen.screen_identifiers` ->
-  :func:`~hipkit.clean.reshape.to_records` -> :func:`~hipkit.clean.harmonise.harmonise_file` ->
-  :func:`quarantine_read_problems` -> :func:`~hipkit.clean.issues.drop_removed`;
-- over every file (:data:`TABLE_STEPS`): :func:`~hipkit.clean.spellings.normalise_free_text` ->
-  :func:`~hipkit.clean.participants.warn_id_collisions` -> :func:`~hipkit.clean.participants.resolve_limbs`
-  -> :func:`~hipkit.clean.participants.assign_schedule` -> :func:`~hipkit.clean.validate.validate` ->
-  :func:`~hipkit.clean.issues.drop_removed` -> :func:`drop_read_keys` ->
-  :func:`~hipkit.clean.participants.fill_participant_level` ->
-  :func:`~hipkit.clean.duplicates.resolve_duplicates` -> :func:`~hipkit.clean.derive.derive` ->
-  :func:`order_columns` -> :func:`~hipkit.clean.deidentify.deidentify` (when asked for).
+- per file (:data:`FILE_STEPS`): :func:`~hipkit.cleaning.screen.screen_identifiers` ->
+  :func:`~hipkit.cleaning.reshape.to_records` -> :func:`~hipkit.cleaning.harmonise.harmonise_file` ->
+  :func:`quarantine_read_problems` -> :func:`~hipkit.cleaning.issues.drop_removed`;
+- over every file (:data:`TABLE_STEPS`): :func:`~hipkit.cleaning.spellings.normalise_free_text` ->
+  :func:`~hipkit.cleaning.participants.warn_id_collisions` -> :func:`~hipkit.cleaning.participants.resolve_limbs`
+  -> :func:`~hipkit.cleaning.participants.assign_schedule` -> :func:`~hipkit.cleaning.validate.validate` ->
+  :func:`~hipkit.cleaning.issues.drop_removed` -> :func:`drop_read_keys` ->
+  :func:`~hipkit.cleaning.participants.fill_participant_level` ->
+  :func:`~hipkit.cleaning.duplicates.resolve_duplicates` -> :func:`~hipkit.cleaning.derive.derive` ->
+  :func:`order_columns` -> :func:`~hipkit.cleaning.deidentify.deidentify` (when asked for).
 
 The row accounting is the contract: every record that leaves the readers ends in exactly one of
 *clean* (it is in, or was combined into, a row of the clean table), *quarantined* (removed, with
@@ -313,7 +313,7 @@ def clean(
         (a column per visit) or long (a row per visit) layout.
     mapping : path to a YAML mapping file, or dict, optional
         Headers, visit labels and coded values the heuristics cannot read (see
-        :mod:`hipkit.clean.columns`).
+        :mod:`hipkit.cleaning.columns`).
     schedule : iterable of float, default (0, 2, 4, 6)
         The protocol's visit weeks.
     window_days : float, default 4
@@ -525,11 +525,11 @@ def clean_tables(
     notes : list of str
         Warnings from reading (several sheets read, ...).
     context : dict, optional
-        Decisions taken over a whole export when it is cleaned in parts (:mod:`hipkit.clean.outofcore`):
+        Decisions taken over a whole export when it is cleaned in parts (:mod:`hipkit.cleaning.outofcore`):
         ``spellings`` (group and site spellings), ``global_checks`` (False: checks across all
         participants are left to the caller), ``ids`` (present: filled with the part's participant
         ids, for those checks), ``identifier_scans`` (source file -> the whole file's
-        :class:`~hipkit.clean.identifiers.IdentifierScan`). Per-table decisions (visit labels, date
+        :class:`~hipkit.cleaning.identifiers.IdentifierScan`). Per-table decisions (visit labels, date
         order) are in each table's ``info["context"]``. Without it every decision is taken from the
         tables.
 

@@ -13,10 +13,10 @@ streaming, from the same functions the in-memory cleaner uses:
   distinct label and date of the file);
 - the one spelling of each group and site (over every file).
 
-Each bucket is then cleaned by :func:`hipkit.clean.pipeline.clean_tables` with those decisions (in
+Each bucket is then cleaned by :func:`hipkit.cleaning.pipeline.clean_tables` with those decisions (in
 parallel on a Dask scheduler): the same steps, ``(frame, issues) -> (frame, issues)``, as in memory
-(``FILE_STEPS`` and ``TABLE_STEPS`` of :mod:`hipkit.clean.pipeline`; the check across every
-participant, :func:`~hipkit.clean.participants.warn_id_collisions`, runs once over the ids of all
+(``FILE_STEPS`` and ``TABLE_STEPS`` of :mod:`hipkit.cleaning.pipeline`; the check across every
+participant, :func:`~hipkit.cleaning.participants.warn_id_collisions`, runs once over the ids of all
 parts). The parts, quarantines and logs are then combined. The outcome is the
 same as cleaning in memory: the same clean rows, quarantine and row accounting (a test checks it
 on every reader case of the hostile corpus). Only one bucket per worker is in memory at a time;

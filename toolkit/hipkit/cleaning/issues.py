@@ -40,7 +40,7 @@ class RecordState:
     ----------
     slice : Series of int
         The header slice of the file each record came from (see
-        :attr:`hipkit.clean.audit.Quarantine.headers`): 0 for a long file.
+        :attr:`hipkit.cleaning.audit.Quarantine.headers`): 0 for a long file.
     no_values : Series of bool
         The record stands for a line that holds no value at any visit.
     header_week : Series of float
@@ -128,7 +128,7 @@ class Issues:
         Counts, steps and warnings of the run (append-only).
     tally : Counter
         Row accounting: ``in`` (records read), ``quarantined`` (records removed with a reason),
-        and what :func:`~hipkit.clean.duplicates.resolve_duplicates` counts.
+        and what :func:`~hipkit.cleaning.duplicates.resolve_duplicates` counts.
     spellings : dict
         Column -> Counter of free-text spellings over every record read (removed or not).
     files : dict

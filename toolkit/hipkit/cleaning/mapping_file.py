@@ -1,6 +1,6 @@
 r"""The schema of a ``--map`` mapping file: what each header holds, visit labels, coded values.
 
-Shape (see :mod:`hipkit.clean.columns`)::
+Shape (see :mod:`hipkit.cleaning.columns`)::
 
     columns:                       # header -> name, or {measure | target | key, unit, visit, side}
       "Pt Code": participant_id
@@ -157,7 +157,7 @@ def read_mapping_file(source: str | Path | dict) -> tuple[dict[str, Any], str]:
     Returns
     -------
     parts : dict
-        The keyword arguments of :class:`hipkit.clean.columns.Mapping`: ``columns`` (header ->
+        The keyword arguments of :class:`hipkit.cleaning.columns.Mapping`: ``columns`` (header ->
         name, or a dict of measure/target/key, unit, visit, side), ``visits`` (normalised label ->
         week), ``values`` (variable -> {lower-cased code: label}) and ``date_format``.
     origin : str

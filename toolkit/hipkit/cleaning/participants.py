@@ -1,6 +1,6 @@
 """Steps over each participant's records: sides and limbs, the visit schedule, participant-level values.
 
-Each step is ``(frame, issues, **settings) -> (frame, issues)`` (:mod:`hipkit.clean.issues`) and
+Each step is ``(frame, issues, **settings) -> (frame, issues)`` (:mod:`hipkit.cleaning.issues`) and
 returns a new frame.
 """
 

@@ -43,7 +43,7 @@ class Quarantine:
         """Quarantine the records where ``mask`` is true; return how many.
 
         ``slices`` (the header slice of each record, row for row: see
-        :class:`~hipkit.clean.issues.RecordState`) shows ``column`` as the export's header.
+        :class:`~hipkit.cleaning.issues.RecordState`) shows ``column`` as the export's header.
         """
         mask = np.asarray(mask, dtype=bool)
         n = int(mask.sum())

@@ -1,6 +1,6 @@
 """What one cell looks like: a name, a phone number, an e-mail address, a national id, a date.
 
-The patterns behind :mod:`hipkit.clean.identifiers` (see its docstring for what each kind means);
+The patterns behind :mod:`hipkit.cleaning.identifiers` (see its docstring for what each kind means);
 :func:`classify` gives the evidence of one cell text, cached because exports repeat their texts.
 """
 

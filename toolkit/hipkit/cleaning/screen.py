@@ -1,7 +1,7 @@
 """The cleaner's identifier step: direct identifiers kept out of everything the cleaner writes.
 
-What is an identifier is decided by :mod:`hipkit.clean.identifiers` (content) and
-:mod:`hipkit.clean.identifier_headers` (headers); this step applies the decision to one raw table
+What is an identifier is decided by :mod:`hipkit.cleaning.identifiers` (content) and
+:mod:`hipkit.cleaning.identifier_headers` (headers); this step applies the decision to one raw table
 before any other step sees its values.
 """
 

@@ -2,8 +2,8 @@
 
 Every function is vectorised over the records of one file; the step :func:`harmonise_file` writes
 what it changed to the log and what it could not use to the quarantine, both through the
-:class:`~hipkit.clean.issues.Issues` collector. Steps over all files are in
-:mod:`hipkit.clean.spellings` (group and site spellings) and :mod:`hipkit.clean.participants`
+:class:`~hipkit.cleaning.issues.Issues` collector. Steps over all files are in
+:mod:`hipkit.cleaning.spellings` (group and site spellings) and :mod:`hipkit.cleaning.participants`
 (days from baseline, participant-level values).
 """
 
@@ -205,7 +205,7 @@ def per_unique(s: pd.Series, func) -> pd.Series:
 def first_of_cell(rec: pd.DataFrame, slices: pd.Series, name: str | None, headers: dict | None) -> np.ndarray:
     """True for the first record of each raw cell (wide files repeat a cell on each side's record).
 
-    ``slices`` is each record's header slice (:class:`~hipkit.clean.issues.RecordState`). Counts in
+    ``slices`` is each record's header slice (:class:`~hipkit.cleaning.issues.RecordState`). Counts in
     the log are per cell of the input; with ``name`` None, per line.
     """
     if not headers or len(headers) <= 1:

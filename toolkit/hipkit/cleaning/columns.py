@@ -119,7 +119,7 @@ class Mapping:
 def load_mapping(path: str | Path | Mapping | dict | None) -> Mapping:
     """Read a mapping YAML file (or pass through a dict / :class:`Mapping`).
 
-    The file is read safely and checked key by key (:mod:`hipkit.clean.mapping_file`): every
+    The file is read safely and checked key by key (:mod:`hipkit.cleaning.mapping_file`): every
     value stays as written (a header ``007``, a code ``1``, a visit label ``no``), and an unknown
     key, a wrong type, an alias or a hostile file is one line naming the file and the line.
 

@@ -37,7 +37,7 @@ def to_records(mapped: MappedTable, issues: Issues, *, registry: Registry) -> tu
         Columns: ``source_file``, ``source_line``, key columns (``participant_id``, ``visit``,
         ``side``/``limb`` tags, ...) and one column per measure holding raw cell values.
     issues : Issues
-        With the records' :class:`~hipkit.clean.issues.RecordState` (each record's header slice,
+        With the records' :class:`~hipkit.cleaning.issues.RecordState` (each record's header slice,
         the unit stated for each value, the visit week its headers name), the file's headers by
         slice in the quarantine, and ``layout`` ("wide" or "long"), ``records``, ``empty_slices``
         and ``lines_without_values`` in ``issues.files[source file]``.

@@ -5,7 +5,7 @@ read through :func:`is_identifier_header`) or when its values look like one:
 
 - **names**: two to five capitalised words (one is enough after a title such as *Mr*, *Dr*, *Frau*;
   a suffix such as *Jr*, *PhD* is allowed), or *Last, First*; a value counts as a name when its
-  first given name is in a list of common given names (:mod:`hipkit.clean._given_names`) or it
+  first given name is in a list of common given names (:mod:`hipkit.cleaning._given_names`) or it
   starts with a title, and a column counts as names when most values have that shape, there is
   about one distinct value per participant, and either enough of them are such names or there are
   many. Words that clinics put in group, site and reason columns (*Hip*, *Clinic*, *North*,
@@ -32,8 +32,8 @@ read through :func:`is_identifier_header`) or when its values look like one:
 ``findings()``; the counts are sums (and capped sets of distinct values), so scanning a file whole
 or chunk by chunk gives the same findings. :func:`find_identifiers` classifies single cells (what
 the cleaner withholds from carried text), :func:`identifier_columns` lists a table's identifier
-columns (what ``hipkit report`` refuses). Headers are read by :mod:`hipkit.clean.identifier_headers`
-and the cleaner's step is :func:`hipkit.clean.screen.screen_identifiers`.
+columns (what ``hipkit report`` refuses). Headers are read by :mod:`hipkit.cleaning.identifier_headers`
+and the cleaner's step is :func:`hipkit.cleaning.screen.screen_identifiers`.
 """
 
 from __future__ import annotations
