@@ -523,26 +523,14 @@ def _categories(
                     else pd.Series([None] * len(rec), index=rec.index, dtype="object")
                 )
                 rec["limb"] = lb.where(~is_limb, pd.Series(limb, index=rec.index))
-            issues.add(
-                rec,
-                bad,
-                col,
-                raw,
-                R.UNKNOWN_CATEGORY,
-                "row_removed",
-                "side not recognised (left/right, or injured/uninjured); map it in the values: section",
-            )
             drop |= bad
-        else:
-            issues.add(
-                rec,
-                bad,
-                col,
-                raw,
-                R.UNKNOWN_CATEGORY,
-                "value_set_missing",
-                f"{col} value not recognised; map it in the mapping file's values: section",
-            )
+        # An unknown side removes the row (its measures belong to no limb); any other value is set missing.
+        action, message = (
+            ("row_removed", "side not recognised (left/right, or injured/uninjured); map it in the values: section")
+            if col == "side"
+            else ("value_set_missing", f"{col} value not recognised; map it in the mapping file's values: section")
+        )
+        issues.add(rec, bad, col, raw, R.UNKNOWN_CATEGORY, action, message)
         changed = (canon != None) & (canon != raw.to_numpy(dtype=object))  # noqa: E711
         issues.log.count("categories", f"{col} normalised", int((changed & once).sum()))
         rec[col] = pd.Series(np.where(canon == None, None, canon), index=rec.index, dtype="object")  # noqa: E711
