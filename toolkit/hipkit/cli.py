@@ -101,6 +101,61 @@ def _schedule(text: str) -> list[float]:
     return weeks
 
 
+#: Each command with a description: (one-line help, description).
+COMMANDS = {
+    "clean": (
+        "clean raw exports into one tidy long table",
+        (
+            "Clean study and clinic exports (CSV, Excel, Parquet, REDCap) into one validated tidy long table; "
+            "nothing is lost: every record ends clean, quarantined or counted as a duplicate."
+        ),
+    ),
+    "fit": (
+        "fit a linear mixed model (lme4 syntax) and write its results as JSON",
+        (
+            "Fit a linear mixed model by REML (or ML) with Satterthwaite t and F tests, print its summary and "
+            "write to_dict() as JSON."
+        ),
+    ),
+    "describe": (
+        "Table 1: n, mean, SD, missing per group and visit",
+        (
+            "Describe a clean table: for each measure, group and visit the number of participants, mean, SD, "
+            "median, quartiles and missing values."
+        ),
+    ),
+    "demo": (
+        "execute every notebook and render the reports",
+        (
+            "Clean the bundled exports (into <out>/demo/), execute every notebook in notebooks/ headless and "
+            "render each to a self-contained HTML page in <out>/, with an index page."
+        ),
+    ),
+    "render": (
+        "execute one notebook and render it to self-contained HTML",
+        (
+            "Execute a jupytext percent-format notebook headless (working directory: the project root) and render"
+            " it to one HTML page with figures embedded and code folded."
+        ),
+    ),
+    "report": (
+        "a clinic's programme-outcomes report from an export, as one HTML file",
+        (
+            "Clean a clinic export (or read a clean table) and write a programme-outcomes report: participant "
+            "flow, Table 1, trajectories, change from baseline, responders against the MCID, strength gains "
+            "against the MDC, the within-patient strength-pain relation, data quality, methods. No participant "
+            "ids or rows are shown; counts below --min-cell are suppressed; visits are weeks."
+        ),
+    ),
+}
+
+
+def _command(sub, name: str) -> argparse.ArgumentParser:
+    """The sub-parser of command ``name``, with its help and description from :data:`COMMANDS`."""
+    summary, description = COMMANDS[name]
+    return sub.add_parser(name, help=summary, description=description)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hipkit",
@@ -110,13 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser(
-        "clean",
-        help="clean raw exports into one tidy long table",
-        description="Clean study and clinic exports (CSV, Excel, Parquet, REDCap) into one "
-        "validated tidy long table; nothing is lost: every record ends clean, "
-        "quarantined or counted as a duplicate.",
-    )
+    c = _command(sub, "clean")
     c.add_argument("raw", nargs="+", metavar="RAW", help="raw export file(s)")
     c.add_argument("--out", help="clean table, .csv or .parquet (default: <first input>_clean.csv here)")
     c.add_argument("--quarantine", help="quarantine table, .csv (default: beside --out)")
@@ -164,12 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
-    f = sub.add_parser(
-        "fit",
-        help="fit a linear mixed model (lme4 syntax) and write its results as JSON",
-        description="Fit a linear mixed model by REML (or ML) with Satterthwaite t and F tests, "
-        "print its summary and write to_dict() as JSON.",
-    )
+    f = _command(sub, "fit")
     f.add_argument("formula", help='e.g. "pain_vas ~ visit_week * group + (1 + visit_week | participant_id)"')
     f.add_argument(
         "--data",
@@ -193,12 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--json", dest="json_out", metavar="OUT.json", help="write the results here")
     f.add_argument("--quiet", action="store_true", help="do not print the summary")
 
-    ds = sub.add_parser(
-        "describe",
-        help="Table 1: n, mean, SD, missing per group and visit",
-        description="Describe a clean table: for each measure, group and visit the number of "
-        "participants, mean, SD, median, quartiles and missing values.",
-    )
+    ds = _command(sub, "describe")
     ds.add_argument("--data", required=True, help="clean table (.csv or .parquet)")
     ds.add_argument("--measures", nargs="+", help="measures to describe (default: every registry measure present)")
     ds.add_argument("--by", nargs="+", default=["group", "visit_week"], help="grouping columns")
@@ -209,12 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--measures", metavar="MEASURES.yml", help="extra measure definitions")
     m.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    d = sub.add_parser(
-        "demo",
-        help="execute every notebook and render the reports",
-        description="Clean the bundled exports (into <out>/demo/), execute every notebook in notebooks/ "
-        "headless and render each to a self-contained HTML page in <out>/, with an index page.",
-    )
+    d = _command(sub, "demo")
     d.add_argument("--out", default=None, help="output folder (default: reports/ of the project)")
     d.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="run only these notebooks, e.g. 00_quickstart")
     d.add_argument(
@@ -224,25 +258,13 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    r = sub.add_parser(
-        "render",
-        help="execute one notebook and render it to self-contained HTML",
-        description="Execute a jupytext percent-format notebook headless (working directory: the project "
-        "root) and render it to one HTML page with figures embedded and code folded.",
-    )
+    r = _command(sub, "render")
     r.add_argument("notebook", metavar="NOTEBOOK.py", help="jupytext percent-format notebook (or .ipynb)")
     r.add_argument("--out", default=None, metavar="X.html", help="the page to write (default: <notebook>.html here)")
     r.add_argument("--results", default=None, metavar="R.json", help="where record() values go (default: beside --out)")
     r.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="time allowed per cell (default 600)")
 
-    rp = sub.add_parser(
-        "report",
-        help="a clinic's programme-outcomes report from an export, as one HTML file",
-        description="Clean a clinic export (or read a clean table) and write a programme-outcomes report: "
-        "participant flow, Table 1, trajectories, change from baseline, responders against the MCID, "
-        "strength gains against the MDC, the within-patient strength-pain relation, data quality, methods. "
-        "No participant ids or rows are shown; counts below --min-cell are suppressed; visits are weeks.",
-    )
+    rp = _command(sub, "report")
     rp.add_argument("inputs", nargs="+", metavar="RAW_OR_CLEAN", help="raw export(s) or clean table(s)")
     rp.add_argument("--out", required=True, metavar="REPORT.html", help="the report to write")
     rp.add_argument("--title", default="Programme outcomes report", help="report title")
