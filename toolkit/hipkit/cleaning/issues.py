@@ -26,7 +26,6 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from .._glossary import QuarantineReason
 from .audit import AuditLog, Quarantine
 
 __all__ = ["Issues", "RecordState", "Step"]
@@ -156,26 +155,17 @@ class Issues:
             return RecordState.empty(frame.index)
         return self.records.take(frame.index)
 
-    def add(
-        self,
-        records: pd.DataFrame,
-        mask: np.ndarray | pd.Series,
-        column: str | pd.Series,
-        raw_value: pd.Series | str | None,
-        reason: QuarantineReason,
-        action: str,
-        message: str | pd.Series,
-        check: str | None = None,
-    ) -> int:
+    def add(self, records: pd.DataFrame, *entry, **options) -> int:
         """Quarantine rows of ``records``; column names are shown as the export's headers.
 
-        ``records`` are rows of the records in flight (their index is the state's); where no
-        state is carried this is :meth:`Quarantine.add`. Returns the number of entries.
+        The arguments after ``records`` are :meth:`Quarantine.add`'s (mask, column, raw_value, reason,
+        action, message, check). ``records`` are rows of the records in flight (their index is the
+        state's): the header slice of each comes from the state. Returns the number of entries.
         """
         slices = None
         if self.records is not None and len(records):
             slices = self.records.slice.loc[records.index].to_numpy()
-        return self.quarantine.add(records, mask, column, raw_value, reason, action, message, check, slices=slices)
+        return self.quarantine.add(records, *entry, slices=slices, **options)
 
     def warn(self, message: str) -> None:
         """Record a data-quality warning in the log."""
