@@ -11,6 +11,7 @@ __all__ = [
     "OutputError",
     "ArgumentError",
     "RegistryError",
+    "UnknownMeasureError",
     "ModelSpecError",
     "NotSupportedError",
     "IdentifiabilityError",
@@ -50,6 +51,13 @@ class ArgumentError(InputError, TypeError):
 
 class RegistryError(InputError):
     """A measure registry (built in or user supplied) is malformed."""
+
+
+class UnknownMeasureError(HipkitError, KeyError):
+    """A measure name that the registry does not define (a ``KeyError``, as a mapping's lookup is)."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this one is a sentence
+        return str(self.args[0]) if self.args else ""
 
 
 class ModelSpecError(InputError):

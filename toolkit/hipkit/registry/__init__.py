@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping
 
 from .._config import suggest
 from .._yaml import YamlDocument, parse_yaml, read_yaml
-from ..errors import RegistryError
+from ..errors import RegistryError, UnknownMeasureError
 from .labels import SHORT_LABELS, normalise_label
 from .schema import MeasureEntry, MeasureFile, read_measure_file
 
@@ -177,7 +177,9 @@ class Registry:
         try:
             return self._by_name[name]  # type: ignore[attr-defined]
         except KeyError:
-            raise KeyError(f"no measure {name!r} in the registry; known: {', '.join(self.names())}") from None
+            raise UnknownMeasureError(
+                f"no measure {name!r} in the registry; known: {', '.join(self.names())}"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name  # type: ignore[attr-defined]
