@@ -32,8 +32,8 @@ def _text(v) -> str:
         return str(v)
     if isinstance(v, (int, np.integer)):
         return str(int(v))
-    if isinstance(v, (float, np.floating)) and float(v).is_integer() and abs(v) < 2**53:
-        return str(int(v))
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))  # any integral float, 2**53 and above too (str() would write 1e+16 or ...992.0)
     return str(v)
 
 
@@ -61,7 +61,15 @@ def normalise_ids(raw: pd.Series) -> pd.Series:
     >>> normalise_ids(pd.Series([" p01 ", "007", "7", "P\u200b01", 3.0])).tolist()
     ['P01', '007', '7', 'P01', '3']
     """
-    codes, uniques = pd.factorize(raw.astype("object"), use_na_sentinel=True)
+    values = raw.astype("object")
+    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True).startswith("mixed"):
+        # True == 1 == 1.0 for hashing, so factorize would give a boolean and a number one id: key the
+        # booleans by their text first (a column mixing them is an export error, but two people stay two).
+        is_bool = np.fromiter((isinstance(v, (bool, np.bool_)) for v in values), dtype=bool, count=len(values))
+        if is_bool.any():
+            values = values.copy()
+            values[is_bool] = values[is_bool].astype(str)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     u = np.array([_fold(_text(v)) for v in uniques] + [""], dtype="object")
     return pd.Series(u[np.where(codes < 0, len(uniques), codes)], index=raw.index, dtype="object")
 
@@ -75,7 +83,7 @@ def _fold(text: str) -> str:
     for _ in range(6):
         folded = unicodedata.normalize("NFKC", text)
         folded = CONTROL_CHARS.sub("", INVISIBLE_CHARS.sub("", folded))
-        folded = _WS.sub("", folded).upper()
+        folded = _WS.sub("", folded).upper().replace("\u1e9e", "SS")  # capital sharp s: as ß.upper()
         if folded == text:
             break
         text = folded
