@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from hipkit.cli import main
+from hipkit.errors import InputError
 from hipkit.report import clinic as C
 from hipkit.report.disclosure import PRIMARY, Count, Disclosure
 from hipkit.simulate import simulate
@@ -193,3 +194,28 @@ def test_html_report_numbers_reveal_no_hidden_count(seed, tmp_path, capsys):
     on_page = set(shown.loc[shown["value"].isin(numbers), "key"])
     assert recoverable(ledger, on_page) == []
     assert _hidden_count(ledger) > 0
+
+
+@pytest.mark.parametrize("value", [-1, 2.7, True, "3", float("inf"), None])
+def test_a_count_must_be_a_whole_number_of_units(value):
+    d = Disclosure(min_cell=5)
+    with pytest.raises(InputError):
+        d.count(("x",), value=value)
+
+
+@pytest.mark.parametrize("min_cell", [0, 4.5, True, "5", -2])
+def test_min_cell_must_be_a_whole_number_of_at_least_one(min_cell):
+    with pytest.raises(InputError):
+        Disclosure(min_cell=min_cell)
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+def test_a_missing_member_is_refused_not_counted_as_a_person(missing):
+    d = Disclosure(min_cell=5)
+    with pytest.raises(InputError, match="missing member"):
+        d.count(("x",), members=["P1", "P2", missing])
+
+
+def test_whole_floats_and_numpy_integers_are_accepted_as_counts():
+    d = Disclosure(min_cell=np.int64(5))
+    assert d.count(("x",), value=7.0).value == 7 and d.count(("y",), value=np.int32(3)).value == 3

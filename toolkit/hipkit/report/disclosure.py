@@ -46,6 +46,17 @@ PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _whole(value, what: str, minimum: int = 0) -> int:
+    """``value`` as an int when it is a whole number >= ``minimum`` (2.0 yes; 2.7, True, -1, "3" no)."""
+    if not _is_number(value) or not math.isfinite(float(value)) or float(value) != int(value) or value < minimum:
+        raise InputError(f"{what} must be a whole number >= {minimum} (got {value!r})")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Count:
     """A registered count: its key in the ledger and its true value (never shown before resolving)."""
@@ -98,9 +109,7 @@ class Disclosure:
     _resolved: bool = False
 
     def __post_init__(self):
-        if int(self.min_cell) < 1:
-            raise InputError(f"min_cell must be at least 1 (got {self.min_cell})")
-        self.min_cell = int(self.min_cell)
+        self.min_cell = _whole(self.min_cell, "min_cell", minimum=1)
 
     # -- registering -------------------------------------------------------------------------------
     def count(
@@ -145,12 +154,14 @@ class Disclosure:
         if members is not None:
             codes = self._codes(universe, members)
             n = len(codes)
-            if value is not None and int(value) != n:
+            if value is not None and _whole(value, f"count {key}: value") != n:
                 raise InputError(f"count {key}: value {value} but {n} distinct members")
             value = n
         if value is None or (isinstance(value, float) and math.isnan(value)):
             raise InputError(f"count {key}: give members or a value")
-        value = int(value)
+        value = _whole(value, f"count {key}: value")
+        if cost is not None and not (_is_number(cost) and math.isfinite(float(cost)) and float(cost) >= 0):
+            raise InputError(f"count {key}: cost must be a finite number >= 0 (got {cost!r})")
         if key in self._entries:
             old = self._entries[key]
             if old.value != value or old.universe != universe:
@@ -183,7 +194,11 @@ class Disclosure:
                 raise InputError("member codes must be non-negative")
             self._sizes[universe] = max(self._sizes.get(universe, 0), int(codes.max()) + 1 if len(codes) else 0)
             return codes
-        values = pd.unique(pd.Series(list(members), dtype=object))
+        series = pd.Series(list(members), dtype=object)
+        missing = int(series.isna().sum())
+        if missing:
+            raise InputError(f"universe {universe!r}: {missing} missing member(s): a missing id is not a unit to count")
+        values = pd.unique(series)
         index = self._universes.get(universe, pd.Index([], dtype=object))
         if isinstance(index, str):
             raise InputError(f"universe {universe!r} mixes integer codes and labels")
