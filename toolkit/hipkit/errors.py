@@ -16,6 +16,7 @@ __all__ = [
     "NotSupportedError",
     "IdentifiabilityError",
     "ConvergenceError",
+    "UsageError",
     "DataQualityWarning",
     "ConvergenceWarning",
     "SingularFitWarning",
@@ -86,3 +87,8 @@ class SingularFitWarning(UserWarning):
 
 class ConvergenceError(HipkitError, ArithmeticError):
     """The optimiser did not converge and the caller asked for an error (``check_convergence="error"``)."""
+
+
+class UsageError(HipkitError, RuntimeError):
+    """hipkit's objects were used in an order they do not support (a count shown before the ledger resolved)."""
+

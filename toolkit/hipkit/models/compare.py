@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import ArgumentError, InputError
 from .fit import lmm
 
 __all__ = ["lrt"]
@@ -28,7 +29,7 @@ def lrt(*models, refit: bool = True) -> pd.DataFrame:
     >>> hipkit.lrt(fit_time, fit_time_by_group)  # doctest: +SKIP
     """
     if len(models) < 2:
-        raise ValueError("lrt needs at least two models")
+        raise ArgumentError("lrt needs at least two models")
     fits = []
     for m in models:
         if m.reml and refit:
@@ -36,7 +37,7 @@ def lrt(*models, refit: bool = True) -> pd.DataFrame:
         fits.append(m)
     n = {m.design.n for m in fits}
     if len(n) > 1:
-        raise ValueError(
+        raise InputError(
             f"the models use different numbers of observations ({sorted(n)}); compare on the same rows: "
             "drop rows missing any variable of either model first"
         )

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import ArgumentError
 from .design import _mentions
 from .formula import rowwise_formula
 
@@ -261,6 +262,6 @@ def adjust_pvalues(
         return out
     if method == "tukey":
         if t is None or df is None or n_means is None:
-            raise ValueError("tukey needs t, df and n_means")
+            raise ArgumentError("tukey needs t, df and n_means")
         return stats.studentized_range.sf(np.abs(t) * np.sqrt(2.0), n_means, np.asarray(df, dtype=float))
-    raise ValueError(f"unknown p-value adjustment {method!r}; use none, bonferroni, holm or tukey")
+    raise ArgumentError(f"unknown p-value adjustment {method!r}; use none, bonferroni, holm or tukey")

@@ -31,7 +31,7 @@ _ACTIONS = ("ignore", "warn", "error")
 
 def _act(level: str, message: str, category, error=HipkitError) -> str | None:
     if level not in _ACTIONS:
-        raise ValueError(f"check level must be one of {_ACTIONS}, got {level!r}")
+        raise ArgumentError(f"check level must be one of {_ACTIONS}, got {level!r}")
     if level == "error":
         raise error(message)
     if level == "warn":

@@ -70,6 +70,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..errors import ArgumentError
 from .engine import Blocks, lambda_matrix, pattern_sums
 
 __all__ = ["KenwardRoger", "kr_ddf"]
@@ -138,10 +139,10 @@ class KenwardRoger:
         KenwardRoger
         """
         if path not in ("auto", "pattern", "participant"):
-            raise ValueError(f"path must be 'auto', 'pattern' or 'participant', got {path!r}")
+            raise ArgumentError(f"path must be 'auto', 'pattern' or 'participant', got {path!r}")
         ps = pattern_sums(blocks) if path in ("auto", "pattern") else None
         if path == "pattern" and ps is None:
-            raise ValueError("these blocks have no visit-pattern sums (nearly every participant has its own Z'Z)")
+            raise ArgumentError("these blocks have no visit-pattern sums (nearly every participant has its own Z'Z)")
         q, p = blocks.q, blocks.p
         lam = lambda_matrix(np.asarray(theta, dtype=float), pattern, q)
         E = _directions(pattern, q)

@@ -255,7 +255,7 @@ class EmmeansResult:
             elif method == "trt.vs.ctrl":
                 pairs = [(i, ref) for i in range(len(idx)) if i != ref]
             else:
-                raise ValueError(f"unknown contrast method {method!r}")
+                raise ArgumentError(f"unknown contrast method {method!r}")
             start = len(Ls)
             for a, b in pairs:
                 Ls.append(self.L[idx[a]] - self.L[idx[b]])

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import InputError, ModelSpecError
+from ..errors import ArgumentError, InputError, ModelSpecError
 from .design import Design
 from .engine import Blocks, group_patterns, make_blocks, sum_patterns
 from .fit import fit_blocks
@@ -92,7 +92,7 @@ class PreparedDesign:
         self.reml = bool(reml)
         start = design.theta_start() if theta_start is None else np.asarray(theta_start, dtype=float)
         if start.shape != (len(design.pattern),):
-            raise ValueError(f"theta_start has {start.size} values; the model has {len(design.pattern)}")
+            raise ArgumentError(f"theta_start has {start.size} values; the model has {len(design.pattern)}")
         self.theta_start = start.copy()
         self.lower = design.theta_lower_bounds()
         self._all = None
@@ -149,13 +149,13 @@ class PreparedDesign:
         if rows is not None:
             rows = np.asarray(rows, dtype=bool)
             if rows.shape != (d.n,):
-                raise ValueError(f"rows must be {d.n} booleans, one per row of the design (got shape {rows.shape})")
+                raise ArgumentError(f"rows must be {d.n} booleans, one per row of the design (got shape {rows.shape})")
             if rows.all():
                 rows = None
         fixed = self._fixed(rows)
         y = np.asarray(y, dtype=float)
         if y.shape != (len(fixed.X),):
-            raise ValueError(f"y has shape {y.shape}; the rows refitted are {len(fixed.X)}")
+            raise ArgumentError(f"y has shape {y.shape}; the rows refitted are {len(fixed.X)}")
         if not np.all(np.isfinite(y)):
             raise ModelSpecError("the response holds missing or infinite values; pass the observed rows with rows=")
         blocks = fixed.with_response(y)

@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._display import SummaryText, records
 from .._version import __version__
-from ..errors import ConvergenceWarning, NotSupportedError
+from ..errors import ArgumentError, ConvergenceWarning, InputError, NotSupportedError
 from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design
 from .engine import Blocks, Evaluation
@@ -244,7 +244,7 @@ class LmmResult:
                 )
             )
         if not parts:
-            raise ValueError(f"effects must be 'fixed', 'ran_pars' or 'all', got {effects!r}")
+            raise ArgumentError(f"effects must be 'fixed', 'ran_pars' or 'all', got {effects!r}")
         out = pd.concat(parts, ignore_index=True)
         out["group"] = out["group"].astype("object")
         return out[TIDY_COLUMNS]
@@ -327,7 +327,7 @@ class LmmResult:
         elif method == "none":
             lo = hi = np.full(len(out), np.nan)
         else:
-            raise ValueError(f"method must be 'profile', 'wald' or 'none', got {method!r}")
+            raise ArgumentError(f"method must be 'profile', 'wald' or 'none', got {method!r}")
         out["conf_low"], out["conf_high"], out["method"] = lo, hi, method
         return out
 
@@ -431,7 +431,7 @@ class LmmResult:
         out = self.data.loc[d.rows_used].copy()
         for col in ("fitted", "fitted_fixed", "resid"):
             if col in out.columns:
-                raise ValueError(f"the data already has a column {col!r}; rename it before augment()")
+                raise InputError(f"the data already has a column {col!r}; rename it before augment()")
         out["fitted"] = fitted
         out["fitted_fixed"] = fixed
         out["resid"] = d.y - fitted
@@ -440,7 +440,7 @@ class LmmResult:
     def plot(self, kind: str = "diagnostics"):
         """Diagnostic figure: residuals vs fitted, residual QQ, random-effect QQ (returned, not shown)."""
         if kind != "diagnostics":
-            raise ValueError("kind must be 'diagnostics'")
+            raise ArgumentError("kind must be 'diagnostics'")
         self._needs_rows("plot()")
         return diagnostics(self)
 

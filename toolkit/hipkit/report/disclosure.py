@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 
 __all__ = ["Count", "Disclosure", "PRIMARY", "COMPLEMENTARY", "count_table", "suppress"]
 
@@ -65,7 +65,7 @@ class Count:
     value: int
 
     def __str__(self) -> str:  # a Count must go through Disclosure.show before it is displayed
-        raise TypeError("a Count is shown through Disclosure.show or Disclosure.publish")
+        raise UsageError("a Count is shown through Disclosure.show or Disclosure.publish")
 
 
 @dataclass
@@ -279,7 +279,7 @@ class Disclosure:
     # -- showing -----------------------------------------------------------------------------------
     def _entry(self, count) -> _Entry:
         if not self._resolved:
-            raise RuntimeError("Disclosure.resolve() must run before any count is shown")
+            raise UsageError("Disclosure.resolve() must run before any count is shown")
         key = count.key if isinstance(count, Count) else (count if isinstance(count, tuple) else (count,))
         return self._entries[key]
 
@@ -296,7 +296,7 @@ class Disclosure:
             return count
         e = self._entry(count)
         if not e.published:
-            raise RuntimeError(f"count {e.key} was registered as not published")
+            raise UsageError(f"count {e.key} was registered as not published")
         if e.status == "shown":
             return e.value
         return f"<{self.min_cell}" if e.reason == PRIMARY else "suppressed"
