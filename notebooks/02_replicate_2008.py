@@ -50,7 +50,7 @@ import hipkit
 from hipkit.errors import DataQualityWarning
 from hipkit.report import record
 from hipkit.report.format import fmt_ci, fmt_p
-from hipkit.report.replication import agreement, load_simulated, within_between_effects
+from hipkit.report.replication import agreement, load_simulated, within_between_effects, within_between_sentences
 
 pd.set_option("display.precision", 3)
 pd.set_option("display.width", 120)
@@ -320,15 +320,42 @@ within, between, text = within_between_effects(wb, "hip_abd_strength_n", "LEFS p
 print(text)
 
 # %% [markdown]
-# **What it means.** The between-person estimate is essentially zero, as it must be in this simulation (stronger
-# participants were not given better function), which is why the per-visit correlations are near zero. The
-# within-person estimate is positive but small and uncertain, far below the link built into the simulation (about 2
-# LEFS points per 10 N of a participant's own gain). The reason is measurement error: over six weeks a participant's
-# true strength deviates from their own average trend by only a few newtons, while a single dynamometer test is off
-# by about 18 N. Most of the visit-to-visit variation in measured strength is noise, which dilutes any within-person
-# slope towards zero (regression dilution). With 16 patients, a within-person link of the assumed size is not
-# detectable with hand-held dynamometry at this precision; averaging repeated trials per visit, or more visits,
-# would help.
+# **What it means.** The sentences below are written from the two estimates above (`hipkit.report.replication.
+# within_between_sentences`), so on other data they say what those data show.
+
+# %%
+for sentence in within_between_sentences(within, between, "lefs"):
+    print(sentence)
+# Measurement error dilutes a within-person slope towards zero (regression dilution): compare the dynamometer's
+# error (its SEM in the registry, Piva et al. 2006) with how far each participant's measured strength strays from
+# their own straight-line trend over the visits.
+sem = hipkit.load_registry()["hip_abd_strength_n"].sem
+mean_strength = data.groupby(["participant_id", "visit_week"], as_index=False)["hip_abd_strength_n"].mean()
+
+
+def _off_trend(g):
+    """Each visit's distance from the participant's own straight-line trend."""
+    x, y = g["visit_week"].to_numpy(float), g["hip_abd_strength_n"].to_numpy(float)
+    return y - np.polyval(np.polyfit(x, y, 1), x)
+
+
+trend_resid = np.concatenate([_off_trend(g) for _, g in mean_strength.groupby("participant_id")])
+sd_dev = float(np.sqrt(np.mean(np.square(trend_resid))))
+noise = sem / np.sqrt(2)  # the mean of the two sides' tests
+noise_share = (noise**2 / sd_dev**2) if sd_dev > 0 else float("nan")
+share_text = (
+    "the dynamometer's error alone is as large as that variation, so nearly all of it is measurement noise"
+    if noise_share >= 1
+    else f"about {noise_share:.0%} of that variation is measurement noise"
+)
+print(
+    f"A single dynamometer test is off by about {sem:.0f} N (SEM; {noise:.0f} N for the mean of the two sides), while "
+    f"measured strength strays from each participant's own trend by {sd_dev:.0f} N (root mean square): {share_text}, "
+    "which pulls a within-person slope towards zero."
+)
+_ = record("strength_trend_deviation_n", sd_dev), record("strength_noise_ratio", noise_share)
+
+# %% [markdown]
 #
 # ## 4. Published vs replicated
 #

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .format import fmt_ci, fmt_p
+from ..registry import load_registry
+from .format import fmt_ci, fmt_p, short_label
 
-__all__ = ["load_simulated", "agreement", "within_between_effects"]
+__all__ = ["load_simulated", "agreement", "within_between_effects", "within_between_sentences"]
 
 
 def load_simulated(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -71,3 +72,81 @@ def within_between_effects(fit, predictor: str, unit: str, per: float = 10) -> t
         ci = fmt_ci(per * row.estimate, per * row.conf_low, per * row.conf_high, unit, 2)
         lines.append(f"{name} {ci} {fmt_p(row.p_value)}")
     return within, between, "\n".join(lines)
+
+
+def within_between_sentences(
+    within: pd.Series, between: pd.Series, outcome: str, per: float = 10.0, alpha: float = 0.05
+) -> list[str]:
+    """What a within/between strength model says, in sentences computed from its two rows.
+
+    The direction, size, interval and significance of each effect, and which of the two questions the
+    data answer, are read from the estimates (a notebook on other data says what those data show);
+    better or worse comes from the outcome's direction in the registry.
+
+    Parameters
+    ----------
+    within, between : Series
+        The ``<predictor>_within`` and ``<predictor>_between`` rows of a :func:`hipkit.within_between`
+        fit's ``tidy()`` (estimate, conf_low, conf_high, p_value), per newton of strength.
+    outcome : str
+        Registry name of the outcome (``"lefs"``, ``"pain_vas"``).
+    per : float, default 10
+        Effects are stated per this many newtons.
+    alpha : float, default 0.05
+        A relation is called clear when its p value is below ``alpha``.
+
+    Returns
+    -------
+    list of str
+        Three sentences: the between-person effect, the within-person effect, what the two say together.
+
+    Examples
+    --------
+    >>> rows = {"estimate": 0.3, "conf_low": 0.1, "conf_high": 0.5, "p_value": 0.004}
+    >>> b, w = pd.Series(rows), pd.Series({"estimate": -0.01, "conf_low": -0.2, "conf_high": 0.2, "p_value": 0.9})
+    >>> within_between_sentences(w, b, "lefs")[2]
+    "So in these data the link between strength and function (LEFS) is a difference between people: they do not show that a participant's own strength gain goes with better function (LEFS)."
+    """  # noqa: E501
+    m = load_registry()[outcome]
+    name = short_label(outcome, unit=False)
+    name = name[0].lower() + name[1:] if name else m.label
+    unit = "points" if m.unit in {"points", "score", ""} else m.unit
+    sign = {"higher_better": 1, "lower_better": -1}.get(m.direction or "", 0)
+
+    def parts(row):
+        est, low, high = per * float(row["estimate"]), per * float(row["conf_low"]), per * float(row["conf_high"])
+        clear = bool(float(row["p_value"]) < alpha and (low > 0 or high < 0))
+        word = "higher" if est > 0 else "lower"
+        better = None if sign == 0 else (est * sign > 0)
+        ci = fmt_ci(est, low, high, f"{unit} per {per:g} N", 2)
+        return ci, clear, word, better, fmt_p(float(row["p_value"]))
+
+    b_ci, b_clear, b_word, b_better, b_p = parts(between)
+    w_ci, w_clear, w_word, w_better, w_p = parts(within)
+    verdict = {True: "a clear relation", False: "no clear relation (the interval includes no difference)"}
+    out = [
+        f"Between people: participants who were stronger on average had {b_word} {name}, {b_ci} ({b_p}); "
+        f"{verdict[b_clear]}.",
+        f"Within people: at visits when a participant was stronger than their own usual level (beyond the "
+        f"average change over time), their {name} was {w_word}, {w_ci} ({w_p}); {verdict[w_clear]}.",
+    ]
+    good = {True: "better", False: "worse", None: "a different"}
+    if b_clear and not w_clear:
+        out.append(
+            f"So in these data the link between strength and {name} is a difference between people: they do not "
+            f"show that a participant's own strength gain goes with {good[True] if sign else 'a different'} {name}."
+        )
+    elif w_clear and not b_clear:
+        out.append(
+            f"So in these data a participant's own strength gain goes with {good[w_better]} {name}, while "
+            f"stronger people do not clearly differ in {name} from weaker ones."
+        )
+    elif w_clear and b_clear:
+        out.append(
+            f"So in these data both hold: stronger people have {good[b_better]} {name}, and a participant's own "
+            f"strength gain goes with {good[w_better]} {name}."
+        )
+    else:
+        out.append(f"So these data show no clear link between strength and {name}, within or between people.")
+    return out
+
