@@ -232,8 +232,7 @@ def bootstrap(
     >>> bool(boot.tidy().set_index("term").loc["Days", "conf_low"] > 5)
     True
     """
-    if fit.design.out_of_core:
-        raise InputError("the bootstrap needs the data rows: fit the model on a pandas DataFrame")
+    fit.design.require_rows("the bootstrap needs the data rows: fit the model on a pandas DataFrame", InputError)
     if int(nsim) < 2:
         raise InputError(f"nsim must be at least 2 (got {nsim})")
     if not 0.0 < float(conf_level) < 1.0:
