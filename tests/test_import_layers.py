@@ -256,6 +256,24 @@ def import_cycles(edges: list[Edge]) -> list[str]:
     return out
 
 
+#: Third-party libraries that one module of the package alone may import: (library, its module).
+SOLE_IMPORTERS: dict[str, str] = {"patsy": "hipkit.models.matrices"}
+
+
+def importers_of(library: str, package: Path = PACKAGE) -> list[str]:
+    """Every import statement of ``package`` naming ``library`` (or a submodule), as ``module (file:line)``."""
+    out = []
+    for module, path in _modules(package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, _ in _imports(tree, False):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if not (isinstance(node, ast.ImportFrom) and node.level) and any(
+                n == library or n.startswith(library + ".") for n in names
+            ):
+                out.append(f"{module} ({_shown(path, package)}:{node.lineno})")
+    return out
+
+
 # -- the package ------------------------------------------------------------------------------------
 
 
@@ -312,6 +330,14 @@ def test_the_renamed_model_modules_keep_their_old_import_paths():
     assert hipkit.models.bootstrap is parametric_bootstrap.bootstrap is hipkit.bootstrap
 
 
+def test_only_matrices_imports_patsy():
+    # every patsy call of the model stack (and its caches) is in hipkit.models.matrices
+    for library, sole in SOLE_IMPORTERS.items():
+        found = importers_of(library)
+        assert found, f"{sole} should import {library}"
+        assert [f for f in found if f.split(" ")[0] != sole] == []
+
+
 # -- the check itself, on a made-up package ---------------------------------------------------------
 
 
@@ -356,4 +382,21 @@ def test_the_check_finds_a_cycle_an_upward_and_a_function_level_import(tmp_path)
     (package / "extra.py").write_text("", encoding="utf-8")
     assert unplaced_modules(import_edges(package), package) == [
         "toolkit/hipkit/extra.py: hipkit.extra is in no layer of LAYERS"
+    ]
+
+
+def test_the_check_finds_every_importer_of_a_library(tmp_path):
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "models/__init__.py": "",
+            "models/matrices.py": "def f():\n    import patsy\n",
+            "models/design.py": "from patsy.design_info import DesignInfo\n",
+            "models/other.py": "import patsyish\nfrom .patsy import x\n",
+        },
+    )
+    assert importers_of("patsy", package) == [
+        "hipkit.models.design (toolkit/hipkit/models/design.py:1)",
+        "hipkit.models.matrices (toolkit/hipkit/models/matrices.py:2)",
     ]
