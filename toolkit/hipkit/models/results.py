@@ -255,14 +255,14 @@ class LmmResult:
         ``var_fixed`` is the variance (n - 1 denominator) of the fixed-effect predictions,
         ``var_random`` the mean over observations of z' Sigma z, ``var_resid`` sigma^2.
         """
-        d = self.design
-        if d.rows is None:  # the rows stayed on Dask: the same two numbers from the blocks
+        rows = self.design.rows
+        if rows is None:  # the rows stayed on Dask: the same two numbers from the blocks
             b, beta = self.blocks, self.beta
             vf = float((beta @ b.XtX @ beta - (b.Xsum @ beta) ** 2 / b.n) / (b.n - 1))
             vr = float(np.sum(self.random_cov * b.ZtZ.sum(axis=0)) / b.n)
         else:
-            vf = float(np.var(d.X @ self.beta, ddof=1))
-            vr = float(np.mean(np.einsum("ij,jk,ik->i", d.Z, self.random_cov, d.Z)))
+            vf = float(np.var(rows.X @ self.beta, ddof=1))
+            vr = float(np.mean(np.einsum("ij,jk,ik->i", rows.Z, self.random_cov, rows.Z)))
         ve = self.sigma**2
         tot = vf + vr + ve
         return vf / tot, (vf + vr) / tot
