@@ -39,8 +39,10 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("registry", frozenset({"registry"})),  # the measure registry
     # the ground floor: errors, the vocabulary, the version, argument checks, configuration files,
     # safe YAML and the parallel executor (which knows nothing of the layers above it)
-    ("ground", frozenset({"errors", "_glossary", "_version", "_arguments", "_config", "_yaml", "_display",
-                          "parallel"})),  # fmt: skip
+    (
+        "ground",
+        frozenset({"errors", "_glossary", "_version", "_arguments", "_config", "_yaml", "_display", "parallel"}),
+    ),  # fmt: skip
 ]
 
 #: Function-level imports left to the changes of issue 12 that restructure ``report/clinic.py`` (into
@@ -240,6 +242,24 @@ def import_cycles(edges: list[Edge]) -> list[str]:
     return out
 
 
+#: Third-party libraries that one module of the package alone may import: (library, its module).
+SOLE_IMPORTERS: dict[str, str] = {"patsy": "hipkit.models.matrices"}
+
+
+def importers_of(library: str, package: Path = PACKAGE) -> list[str]:
+    """Every import statement of ``package`` naming ``library`` (or a submodule), as ``module (file:line)``."""
+    out = []
+    for module, path in _modules(package).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, _ in _imports(tree, False):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if not (isinstance(node, ast.ImportFrom) and node.level) and any(
+                n == library or n.startswith(library + ".") for n in names
+            ):
+                out.append(f"{module} ({_shown(path, package)}:{node.lineno})")
+    return out
+
+
 # -- the package ------------------------------------------------------------------------------------
 
 
@@ -294,6 +314,14 @@ def test_the_renamed_model_modules_keep_their_old_import_paths():
     # and the package's names stay the functions
     assert hipkit.models.emmeans is marginal_means.emmeans
     assert hipkit.models.bootstrap is parametric_bootstrap.bootstrap is hipkit.bootstrap
+
+
+def test_only_matrices_imports_patsy():
+    # every patsy call of the model stack (and its caches) is in hipkit.models.matrices
+    for library, sole in SOLE_IMPORTERS.items():
+        found = importers_of(library)
+        assert found, f"{sole} should import {library}"
+        assert [f for f in found if f.split(" ")[0] != sole] == []
 
 
 # -- the check itself, on a made-up package ---------------------------------------------------------
@@ -353,3 +381,20 @@ def test_the_old_cleaning_module_paths_import_the_same_modules():
     assert callable(hipkit.clean) and not isinstance(hipkit.clean, type(hipkit))
     assert importlib.import_module("hipkit.clean.outofcore") is hipkit.cleaning.outofcore
     assert importlib.import_module("hipkit.clean.pipeline").CleanResult is hipkit.CleanResult
+
+
+def test_the_check_finds_every_importer_of_a_library(tmp_path):
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "models/__init__.py": "",
+            "models/matrices.py": "def f():\n    import patsy\n",
+            "models/design.py": "from patsy.design_info import DesignInfo\n",
+            "models/other.py": "import patsyish\nfrom .patsy import x\n",
+        },
+    )
+    assert importers_of("patsy", package) == [
+        "hipkit.models.design (toolkit/hipkit/models/design.py:1)",
+        "hipkit.models.matrices (toolkit/hipkit/models/matrices.py:2)",
+    ]

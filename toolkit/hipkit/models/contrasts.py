@@ -26,8 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ArgumentError
-from .design import _mentions
-from .formula import rowwise_formula
+from .matrices import dmatrix, mentions, rowwise_formula
 
 __all__ = ["type1_contrasts", "type3_contrasts", "adjust_pvalues"]
 
@@ -159,10 +158,10 @@ def type3_contrasts(design, frame: pd.DataFrame, XtX: np.ndarray | None = None) 
     names = _fixed_terms(design)
     if design.p <= 1 or len(names) <= 1:
         return type1_contrasts(design, XtX)
-    if not design.out_of_core and rowwise_formula(design.parsed.fixed):
+    if design.rows is not None and rowwise_formula(design.parsed.fixed):
         # patsy is slow per row, and the matrices need only the distinct predictor rows whenever every
         # cell column lies in the span of X (a hierarchical model); _type3 checks that, else all rows.
-        used = [c for c in frame.columns if _mentions(design.parsed.fixed, str(c))]
+        used = [c for c in frame.columns if mentions(design.parsed.fixed, str(c))]
         if used:
             first = np.flatnonzero(~frame[used].duplicated().to_numpy())
             if len(first) < len(frame):
@@ -174,8 +173,6 @@ def type3_contrasts(design, frame: pd.DataFrame, XtX: np.ndarray | None = None) 
 
 def _type3(design, frame: pd.DataFrame, X: np.ndarray, exact: bool) -> dict[str, np.ndarray] | None:
     """The Type III construction on these rows; None when ``exact`` and the cells leave the span of X."""
-    import patsy
-
     info = design.x_design_info
     names = _fixed_terms(design)
     categorical = {f for f, fi in info.factor_infos.items() if fi.type == "categorical"}
@@ -188,7 +185,7 @@ def _type3(design, frame: pd.DataFrame, X: np.ndarray, exact: bool) -> dict[str,
         pieces = [":".join(coded[f] for f in terms[n].factors) for n in names]
         has_intercept = "Intercept" in design.x_terms
         formula = ("1 + " if has_intercept else "0 + ") + " + ".join(pieces)
-        xt = patsy.dmatrix(formula, frame, NA_action="raise", return_type="dataframe")
+        xt = dmatrix(formula, frame)
         X_t = np.asarray(xt, dtype=float)
         t_slices = xt.design_info.term_name_slices
         x_terms = {}
@@ -203,7 +200,7 @@ def _type3(design, frame: pd.DataFrame, X: np.ndarray, exact: bool) -> dict[str,
     start = len(blocks)
     for n in names:
         b = np.asarray(
-            patsy.dmatrix("0 + " + ":".join(coded[f] for f in terms[n].factors), frame, NA_action="raise"), dtype=float
+            dmatrix("0 + " + ":".join(coded[f] for f in terms[n].factors), frame, return_type="matrix"), dtype=float
         )
         blocks.append(b)
         owner[n] = list(range(start, start + b.shape[1]))

@@ -34,10 +34,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import IdentifiabilityError, ModelSpecError
-from .design import Design, _variables, random_parts, rank_deficiency_message
+from ..errors import ModelSpecError
+from .design import Design, DistinctRows
 from .engine import Blocks
-from .formula import as_float, parse_formula, r_order, r_term_name, rowwise_formula
+from .formula import parse_formula, r_term_name
+from .identifiability import check_identifiable, group_ranges
+from .matrices import as_float, fixed_design, formula_variables, random_parts, rowwise_formula
 
 __all__ = ["is_dask_collection", "dask_design_blocks"]
 
@@ -81,6 +83,11 @@ def _partition_sums(pdf: pd.DataFrame, used, predictors, response, group, dtypes
     for a in range(q):
         cols.append(np.bincount(codes, weights=Z[:, a] * y, minlength=G))
     table = pd.DataFrame(np.column_stack(cols), index=pd.Index(labels, name="group"))
+    zmin, zmax = group_ranges(Z, codes, G)
+    ranges = (
+        pd.DataFrame(zmin, index=table.index),
+        pd.DataFrame(zmax, index=table.index),
+    )
     tot = {
         "XtX": X.T @ X,
         "Xty": X.T @ y,
@@ -89,18 +96,24 @@ def _partition_sums(pdf: pd.DataFrame, used, predictors, response, group, dtypes
         "n_dropped": n_dropped,
         "Xsum": X.sum(axis=0),
     }
-    return table, tot
+    return table, ranges, tot
 
 
 def _combine(a, b):
-    """Add two partial results: per-participant tables by label (rows may be shared), totals by sum."""
-    ta, sa = a
-    tb, sb = b
+    """Add two partial results: per-participant tables by label (rows may be shared), totals by sum.
+
+    The per-participant ranges of the random-effect columns combine by min and max.
+    """
+    ta, (lo_a, hi_a), sa = a
+    tb, (lo_b, hi_b), sb = b
     both = pd.concat([ta, tb])
+    lo, hi = pd.concat([lo_a, lo_b]), pd.concat([hi_a, hi_b])
     if both.index.has_duplicates:
         both = both.groupby(level=0, sort=False).sum()
+        lo = lo.groupby(level=0, sort=False).min()
+        hi = hi.groupby(level=0, sort=False).max()
     tot = {k: sa[k] + sb[k] for k in sa}
-    return both, tot
+    return both, (lo, hi), tot
 
 
 def dask_design_blocks(formula: str, ddf, progress: bool = False):
@@ -118,7 +131,8 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
     Returns
     -------
     design : Design
-        With the distinct predictor rows in place of the row-level arrays (``n_obs`` set).
+        The specification, without data rows (``rows`` is None); its ``distinct`` holds the matrices
+        of the distinct predictor rows.
     blocks : Blocks
     distinct : pandas.DataFrame
         The distinct predictor rows (what the designs were built on).
@@ -139,7 +153,6 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
     (6, 3, [0.0, 2.0])
     """
     import dask
-    import patsy
 
     parsed = parse_formula(formula)
     meta = ddf._meta
@@ -155,7 +168,7 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
             "transforms that look at the whole column (center, splines, I(x - x.mean())) need the transformed "
             "column added to the data first"
         )
-    used = _variables(meta, parsed)
+    used = formula_variables(meta, parsed)
     predictors = [c for c in used if c not in (parsed.group, parsed.response)]
     sub = ddf[used]
     if not predictors:  # intercept-only on both sides: one design row for everyone
@@ -171,11 +184,7 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
             dtypes[c] = pd.CategoricalDtype(sorted(distinct[c].astype(str).unique()))
     distinct = _categorise(distinct.astype({c: str for c in dtypes}), dtypes)
     distinct = distinct.sort_values(predictors).reset_index(drop=True)
-    try:
-        x_df = patsy.dmatrix(parsed.fixed, distinct, NA_action="raise", return_type="dataframe")
-    except patsy.PatsyError as exc:
-        raise ModelSpecError(f"fixed part '{parsed.fixed}': {str(exc).splitlines()[0]}") from None
-    x_df, x_info = r_order(x_df, parsed.fixed)  # R's term order, as the in-memory path
+    _, x_df, x_info = fixed_design(parsed, distinct, "plain")  # R's term order, as the in-memory path
     z_parts, z_names, term_blocks, pattern = random_parts(parsed, distinct)
     X_u = as_float(x_df)
     Z_u = as_float(pd.concat(z_parts, axis=1))
@@ -200,9 +209,9 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
         from dask.diagnostics import ProgressBar
 
         with ProgressBar():
-            ((table, tot),) = dask.compute(partial[0])
+            ((table, (lo, hi), tot),) = dask.compute(partial[0])
     else:
-        ((table, tot),) = dask.compute(partial[0])
+        ((table, (lo, hi), tot),) = dask.compute(partial[0])
     if tot["n"] == 0:
         raise ModelSpecError("no complete rows: every row misses a value of a model variable")
     table = table.sort_index()
@@ -223,44 +232,17 @@ def dask_design_blocks(formula: str, ddf, progress: bool = False):
     )
     design = Design(
         parsed=parsed,
-        y=np.empty(0),
-        X=X_u,
-        Z=Z_u,
-        group=np.empty(0, dtype=np.int64),
         group_labels=np.asarray(table.index),
         x_names=[r_term_name(c) for c in x_df.columns],
         z_names=z_names,
         pattern=pattern,
         term_blocks=term_blocks,
+        n_obs=int(tot["n"]),
         x_design_info=x_info,
-        rows_used=distinct.index,
         n_dropped=int(tot["n_dropped"]),
         x_terms={name: list(range(sl.start, sl.stop)) for name, sl in x_info.term_name_slices.items()},
-        n_obs=int(tot["n"]),
+        distinct=DistinctRows(X=X_u, Z=Z_u, index=distinct.index),
     )
-    _check_blocks(design, blocks)
+    # The distinct rows span the row space of all rows: the same rank and aliased columns.
+    check_identifiable(design, X_u, lambda: (lo.loc[table.index].to_numpy(), hi.loc[table.index].to_numpy()))
     return design, blocks, distinct
-
-
-def _check_blocks(d: Design, b: Blocks) -> None:
-    """The identifiability checks of the in-memory path, on the blocks."""
-    eig = np.linalg.eigvalsh(b.XtX)
-    if eig[0] <= 1e-10 * max(eig[-1], 1e-300):
-        # The distinct rows X holds have the same column dependencies as all rows.
-        raise IdentifiabilityError(rank_deficiency_message(d, int(np.linalg.matrix_rank(d.X))))
-    if "(Intercept)" in d.z_names and d.q > 1:
-        i0 = d.z_names.index("(Intercept)")
-        for j, name in enumerate(d.z_names):
-            if j == i0:
-                continue
-            spread = b.ZtZ[:, i0, i0] * b.ZtZ[:, j, j] - b.ZtZ[:, i0, j] ** 2
-            if not np.any(spread > 1e-9 * np.maximum(b.ZtZ[:, i0, i0] * b.ZtZ[:, j, j], 1e-300)):
-                raise IdentifiabilityError(
-                    f"the random slope of {name!r} cannot be identified: no participant has two different values "
-                    f"of it (one visit each?); drop '{name}' from the random part, e.g. (1 | {d.parsed.group})"
-                )
-    if b.n <= d.n_groups:
-        raise IdentifiabilityError(
-            f"{b.n} observations for {d.n_groups} participants: with one observation each, the random intercept "
-            "cannot be told apart from the residual; use an ordinary regression"
-        )

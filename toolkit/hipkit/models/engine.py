@@ -34,7 +34,7 @@ per-participant path is used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,6 +66,10 @@ class Blocks:
     yty: float
     n: int
     Xsum: np.ndarray | None = None  # (p,) column sums of X (for R^2 without the rows)
+    # Engine caches, computed once per blocks: the visit-pattern sums (False: not computed yet; None:
+    # too few patterns repeat, use the per-participant path) and the contiguous columns of q <= 2.
+    _patterns: "PatternSums | None | bool" = field(default=False, init=False, repr=False, compare=False)
+    _cols: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def q(self) -> int:
@@ -98,15 +102,16 @@ class PatternSums:
     ZtZ: np.ndarray  # (P, q, q) the distinct Z'Z
     count: np.ndarray  # (P,) participants with each pattern
     S: np.ndarray  # (P, q, p + 1, q, p + 1): sums over a pattern of [W, s] outer [W, s]
+    _S_flat: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def S_flat(self) -> np.ndarray:
         """``S`` as a (P q q, (p + 1)^2) matrix, so that one product with the flattened K gives T."""
-        flat = self.__dict__.get("_S_flat")
+        flat = self._S_flat
         if flat is None:
             P, q, p1 = self.S.shape[0], self.S.shape[1], self.S.shape[2]
             flat = np.ascontiguousarray(self.S.transpose(0, 1, 3, 2, 4).reshape(P * q * q, p1 * p1))
-            self.__dict__["_S_flat"] = flat
+            self._S_flat = flat
         return flat
 
 
@@ -135,18 +140,18 @@ def sum_patterns(blocks: "Blocks", grouping) -> PatternSums:
         part = Vs[bounds[k] : bounds[k + 1]]
         S[k] = part.T @ part
     result = PatternSums(ZtZ=uniq, count=count.astype(float), S=S.reshape(len(uniq), q, p + 1, q, p + 1))
-    blocks.__dict__["_patterns"] = result
+    blocks._patterns = result
     return result
 
 
 def pattern_sums(blocks: "Blocks") -> PatternSums | None:
     """Group participants by identical Z'Z and sum their cross-products (None: too few repeats)."""
-    cached = blocks.__dict__.get("_patterns", False)
+    cached = blocks._patterns
     if cached is not False:
         return cached
     grouping = group_patterns(blocks.ZtZ)
     if grouping is None:
-        blocks.__dict__["_patterns"] = None
+        blocks._patterns = None
         return None
     return sum_patterns(blocks, grouping)
 
@@ -256,7 +261,7 @@ def _cholesky_small(A: np.ndarray) -> np.ndarray:
 
 def _columns(blocks: Blocks) -> dict:
     """Contiguous per-participant columns of the blocks, computed once and cached on them."""
-    cols = blocks.__dict__.get("_cols")
+    cols = blocks._cols
     if cols is None:
         Z = blocks.ZtZ
         cols = {
@@ -271,7 +276,7 @@ def _columns(blocks: Blocks) -> dict:
                 zx1=np.ascontiguousarray(blocks.ZtX[:, 1, :]),
                 zy1=np.ascontiguousarray(blocks.Zty[:, 1]),
             )
-        blocks.__dict__["_cols"] = cols
+        blocks._cols = cols
     return cols
 
 

@@ -118,7 +118,8 @@ def lmm(
         design, blocks, data = dask_design_blocks(formula, data)
     else:
         design = build_design(formula, data)
-        blocks = make_blocks(design.y, design.X, design.Z, design.group, design.n_groups)
+        rows = design.rows
+        blocks = make_blocks(rows.y, rows.X, rows.Z, rows.group, design.n_groups)
 
     return fit_blocks(design, blocks, data, reml, check_singular, check_convergence, control=control)
 

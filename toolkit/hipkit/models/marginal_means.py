@@ -25,6 +25,7 @@ from .. import _arguments as arg
 from .._display import SummaryText, html_result, json_safe, records
 from ..errors import ArgumentError, NotSupportedError
 from .contrasts import adjust_pvalues
+from .matrices import design_rows
 
 __all__ = ["emmeans", "EmmeansResult"]
 
@@ -355,8 +356,6 @@ def emmeans(
     >>> emm = fit.emmeans("visit", by="group")  # doctest: +SKIP
     >>> emm.contrast("trt.vs.ctrl", p_adjust="bonferroni")  # doctest: +SKIP
     """
-    import patsy
-
     specs, by = _as_list(specs), _as_list(by)
     arg.probability("emmeans", "conf_level", conf_level, {})
     if at is not None and not isinstance(at, dict):
@@ -395,7 +394,7 @@ def emmeans(
             src = res.data[name]
             if isinstance(src.dtype, pd.CategoricalDtype):
                 grid[name] = pd.Categorical(grid[name], categories=src.cat.categories)
-    Xg = np.asarray(patsy.build_design_matrices([res.design.x_design_info], grid)[0], dtype=float)
+    Xg = design_rows(res.design.x_design_info, grid)
     # Grid rows whose combination of factors and kept covariates occurs in the data (emmeans' .wgt. > 0).
     weight_vars = [n for n, info in preds.items() if info["kind"] == "categorical" or n in kept]
     observed = _observed_rows(grid, res.data.loc[res.design.rows_used], weight_vars)

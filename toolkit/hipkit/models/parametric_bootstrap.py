@@ -66,10 +66,10 @@ def _one_replicate(payload, rep: int):
     at the original fit's theta). Returns ``(statistic or None, converged)``.
     """
     prepared, beta, root, sigma, statistic, seed = payload
-    design = prepared.design
+    design, rows = prepared.design, prepared.rows
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(rep,)))
     b = rng.standard_normal((design.n_groups, root.shape[0])) @ root.T
-    y = design.X @ beta + np.einsum("ij,ij->i", design.Z, b[design.group]) + rng.normal(0.0, sigma, design.n)
+    y = rows.X @ beta + np.einsum("ij,ij->i", rows.Z, b[rows.group]) + rng.normal(0.0, sigma, design.n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -232,8 +232,7 @@ def bootstrap(
     >>> bool(boot.tidy().set_index("term").loc["Days", "conf_low"] > 5)
     True
     """
-    if fit.design.out_of_core:
-        raise InputError("the bootstrap needs the data rows: fit the model on a pandas DataFrame")
+    fit.design.require_rows("the bootstrap needs the data rows: fit the model on a pandas DataFrame", InputError)
     if int(nsim) < 2:
         raise InputError(f"nsim must be at least 2 (got {nsim})")
     if not 0.0 < float(conf_level) < 1.0:

@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import ArgumentError, InputError, ModelSpecError
-from .design import Design
+from .design import Design, DesignRows
 from .engine import Blocks, group_patterns, make_blocks, sum_patterns
 from .fit import fit_blocks
 
@@ -55,7 +55,7 @@ class _Fixed:
             ZtZ=b.ZtZ, ZtX=b.ZtX, Zty=Zty, XtX=b.XtX, Xty=self.X.T @ y, yty=float(y @ y), n=len(y), Xsum=b.Xsum
         )
         if self.grouping is None:
-            out.__dict__["_patterns"] = None
+            out._patterns = None
         else:
             sum_patterns(out, self.grouping)
         return out
@@ -86,8 +86,9 @@ class PreparedDesign:
     """
 
     def __init__(self, design: Design, reml: bool = True, theta_start=None):
-        if design.out_of_core:
-            raise InputError("refits need the model's rows: build the design from a pandas DataFrame")
+        self.rows = design.require_rows(
+            "refits need the model's rows: build the design from a pandas DataFrame", InputError
+        )
         self.design = design
         self.reml = bool(reml)
         start = design.theta_start() if theta_start is None else np.asarray(theta_start, dtype=float)
@@ -104,15 +105,15 @@ class PreparedDesign:
         return cls(fit.design, reml=fit.reml, theta_start=fit.theta)
 
     def _fixed(self, rows) -> _Fixed:
-        d = self.design
+        d, r = self.design, self.rows
         if rows is None:
             if self._all is None:
-                self._all = _Fixed(d.X, d.Z, d.group, d.group_labels)
+                self._all = _Fixed(r.X, r.Z, r.group, d.group_labels)
             return self._all
         key = rows.tobytes()
         hit = self._subsets.get(key)
         if hit is None:
-            hit = _Fixed(d.X[rows], d.Z[rows], d.group[rows], d.group_labels)
+            hit = _Fixed(r.X[rows], r.Z[rows], r.group[rows], d.group_labels)
             self._subsets[key] = hit
             if len(self._subsets) > _CACHE_SIZE:
                 self._subsets.popitem(last=False)
@@ -160,10 +161,15 @@ class PreparedDesign:
             raise ModelSpecError("the response holds missing or infinite values; pass the observed rows with rows=")
         blocks = fixed.with_response(y)
         if rows is None:
-            design = replace(d, y=y)
+            design = replace(d, rows=replace(self.rows, y=y))
         else:
-            used = None if d.rows_used is None else d.rows_used[rows]
-            design = replace(d, y=y, X=fixed.X, Z=fixed.Z, group=fixed.group, group_labels=fixed.labels, rows_used=used)
+            used = None if self.rows.rows_used is None else self.rows.rows_used[rows]
+            design = replace(
+                d,
+                rows=DesignRows(y=y, X=fixed.X, Z=fixed.Z, group=fixed.group, rows_used=used),
+                group_labels=fixed.labels,
+                n_obs=len(y),
+            )
         return fit_blocks(
             design,
             blocks,

@@ -13,7 +13,7 @@ from .._display import SummaryText, records
 from .._version import __version__
 from ..errors import ArgumentError, ConvergenceWarning, InputError, NotSupportedError
 from .contrasts import type1_contrasts, type3_contrasts
-from .design import Design
+from .design import Design, DesignRows
 from .engine import Blocks, Evaluation
 from .formula import r_term_name
 from .inference import Satterthwaite, normalise_ddf
@@ -255,14 +255,14 @@ class LmmResult:
         ``var_fixed`` is the variance (n - 1 denominator) of the fixed-effect predictions,
         ``var_random`` the mean over observations of z' Sigma z, ``var_resid`` sigma^2.
         """
-        d = self.design
-        if d.out_of_core:  # the same two numbers from the blocks
+        rows = self.design.rows
+        if rows is None:  # the rows stayed on Dask: the same two numbers from the blocks
             b, beta = self.blocks, self.beta
             vf = float((beta @ b.XtX @ beta - (b.Xsum @ beta) ** 2 / b.n) / (b.n - 1))
             vr = float(np.sum(self.random_cov * b.ZtZ.sum(axis=0)) / b.n)
         else:
-            vf = float(np.var(d.X @ self.beta, ddof=1))
-            vr = float(np.mean(np.einsum("ij,jk,ik->i", d.Z, self.random_cov, d.Z)))
+            vf = float(np.var(rows.X @ self.beta, ddof=1))
+            vr = float(np.mean(np.einsum("ij,jk,ik->i", rows.Z, self.random_cov, rows.Z)))
         ve = self.sigma**2
         tot = vf + vr + ve
         return vf / tot, (vf + vr) / tot
@@ -414,27 +414,26 @@ class LmmResult:
         self._needs_rows("emmeans()")
         return emmeans(self, specs, by=by, at=at, conf_level=conf_level, ddf=ddf, cov_keep=cov_keep, nesting=nesting)
 
-    def _needs_rows(self, what: str) -> None:
-        if self.design.out_of_core:
-            raise NotSupportedError(
-                f"{what} needs the data rows, and this model was fitted from a Dask DataFrame whose rows stayed "
-                "on the cluster; fit the same formula on a pandas DataFrame (a sample, or .compute()) for it"
-            )
+    def _needs_rows(self, what: str) -> DesignRows:
+        return self.design.require_rows(
+            f"{what} needs the data rows, and this model was fitted from a Dask DataFrame whose rows stayed "
+            "on the cluster; fit the same formula on a pandas DataFrame (a sample, or .compute()) for it",
+            NotSupportedError,
+        )
 
     def augment(self) -> pd.DataFrame:
         """The data rows used, with ``fitted``, ``fitted_fixed`` and ``resid`` added."""
-        self._needs_rows("augment()")
-        d = self.design
-        fixed = d.X @ self.beta
+        rows = self._needs_rows("augment()")
+        fixed = rows.X @ self.beta
         b = self.evaluation.conditional_modes()
-        fitted = fixed + np.einsum("ij,ij->i", d.Z, b[d.group])
-        out = self.data.loc[d.rows_used].copy()
+        fitted = fixed + np.einsum("ij,ij->i", rows.Z, b[rows.group])
+        out = self.data.loc[rows.rows_used].copy()
         for col in ("fitted", "fitted_fixed", "resid"):
             if col in out.columns:
                 raise InputError(f"the data already has a column {col!r}; rename it before augment()")
         out["fitted"] = fitted
         out["fitted_fixed"] = fixed
-        out["resid"] = d.y - fitted
+        out["resid"] = rows.y - fitted
         return out
 
     def plot(self, kind: str = "diagnostics"):
@@ -468,7 +467,7 @@ class LmmResult:
                 f"     AIC      BIC   logLik deviance\n{g['AIC']:8.1f} {g['BIC']:8.1f} {g['logLik']:8.1f} "
                 f"{self.deviance:8.1f}"
             )
-        if self.design.out_of_core:
+        if self.design.rows is None:
             lines += ["", "Scaled residuals: not computed (the rows stayed on Dask)", "", "Random effects:"]
         else:
             resid = self.augment()["resid"].to_numpy() / self.sigma
