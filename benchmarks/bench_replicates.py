@@ -133,7 +133,8 @@ def bench_bootstrap(nsim: int) -> None:
         rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(r,)))
         b = rng.standard_normal((d.n_groups, root_cov.shape[0])) @ root_cov.T
         y = d.X @ fit.beta + np.einsum("ij,ij->i", d.Z, b[d.group]) + rng.normal(0.0, fit.sigma, d.n)
-        refit = fit_blocks(replace(d, y=y), make_blocks(y, d.X, d.Z, d.group, d.n_groups), sleep, True,
+        blocks = make_blocks(y, d.X, d.Z, d.group, d.n_groups)
+        refit = fit_blocks(replace(d, rows=replace(d.rows, y=y)), blocks, sleep, True,
                            "ignore", "ignore")  # fmt: skip
         old.append(default_statistic(refit))
     t_old, c_old = time.perf_counter() - t0, time.process_time() - c0
