@@ -15,7 +15,7 @@ from .compare import lrt
 from .fit import lmm
 from .formula import parse_formula
 from .marginal_means import EmmeansResult, emmeans
-from .mmrm import mmrm
+from .mmrm_fit import mmrm
 from .parametric_bootstrap import BootstrapResult, bootstrap
 from .predictors import add_change, add_lag, change_model, lagged_model, split_within_between, within_between
 from .refit import PreparedDesign

@@ -109,7 +109,7 @@ class MmrmResult:
 
     def contrast(self, L) -> pd.DataFrame:
         """Estimate, SE, Satterthwaite df, t, p and CI of each row of ``L`` (rows over the fixed effects)."""
-        from .mmrm import contrast_table
+        from .mmrm_fit import contrast_table
 
         L = np.atleast_2d(np.asarray(L, float))
         if L.shape[1] != len(self.coefficients):
