@@ -41,9 +41,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize
 
 from ..errors import ConvergenceWarning, IdentifiabilityError, ModelSpecError
+from .mmrm_result import MmrmResult, contrast_table
 from .numdiff import gradient, hessian, jacobian
 from .optimise import CHECK_TOLERANCES
 
@@ -336,32 +337,6 @@ def mean_rows(names, time, group, v_lab, g_lab, cov_means) -> dict:
     return out
 
 
-def contrast_table(L: np.ndarray, beta, vcov, jac_phi, A, conf_level) -> pd.DataFrame:
-    """estimate, std_error, Satterthwaite df, t, p and CI of each row of L."""
-    L = np.atleast_2d(np.asarray(L, float))
-    est = L @ beta
-    var = np.einsum("ij,jk,ik->i", L, vcov, L)
-    df = np.empty(len(L))
-    for r, row in enumerate(L):
-        g = np.kron(row, row) @ jac_phi  # d(l Phi l')/d theta
-        denom = float(g @ A @ g)
-        df[r] = 2.0 * var[r] ** 2 / denom if denom > 0 else np.inf
-    se = np.sqrt(var)
-    t = est / se
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "std_error": se,
-            "df": df,
-            "statistic": t,
-            "p_value": 2.0 * stats.t.sf(np.abs(t), df),
-            "conf_low": est - q * se,
-            "conf_high": est + q * se,
-        }
-    )
-
-
 def mmrm(
     data: pd.DataFrame,
     outcome: str,
@@ -432,8 +407,6 @@ def mmrm(
     >>> fit.glance()["n_patterns"].item()
     1
     """
-    from .mmrm_result import MmrmResult
-
     if not 0.0 < conf_level < 1.0:
         raise ModelSpecError(f"mmrm: conf_level must lie in (0, 1), not {conf_level!r}")
     covariates = tuple(covariates) if not isinstance(covariates, str) else (covariates,)

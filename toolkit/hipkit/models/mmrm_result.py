@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .._display import SummaryText, html_result, json_safe, records
+from ..errors import ModelSpecError
 
-__all__ = ["MmrmResult", "MMRM_GLANCE_COLUMNS"]
+__all__ = ["MmrmResult", "MMRM_GLANCE_COLUMNS", "contrast_table"]
 
 #: Columns of :meth:`MmrmResult.glance`, in order; always one row.
 MMRM_GLANCE_COLUMNS = [
@@ -26,6 +28,32 @@ MMRM_GLANCE_COLUMNS = [
     "converged",
     "max_scaled_gradient",
 ]
+
+
+def contrast_table(L: np.ndarray, beta, vcov, jac_phi, A, conf_level) -> pd.DataFrame:
+    """estimate, std_error, Satterthwaite df, t, p and CI of each row of L."""
+    L = np.atleast_2d(np.asarray(L, float))
+    est = L @ beta
+    var = np.einsum("ij,jk,ik->i", L, vcov, L)
+    df = np.empty(len(L))
+    for r, row in enumerate(L):
+        g = np.kron(row, row) @ jac_phi  # d(l Phi l')/d theta
+        denom = float(g @ A @ g)
+        df[r] = 2.0 * var[r] ** 2 / denom if denom > 0 else np.inf
+    se = np.sqrt(var)
+    t = est / se
+    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "std_error": se,
+            "df": df,
+            "statistic": t,
+            "p_value": 2.0 * stats.t.sf(np.abs(t), df),
+            "conf_low": est - q * se,
+            "conf_high": est + q * se,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -109,12 +137,8 @@ class MmrmResult:
 
     def contrast(self, L) -> pd.DataFrame:
         """Estimate, SE, Satterthwaite df, t, p and CI of each row of ``L`` (rows over the fixed effects)."""
-        from .mmrm_fit import contrast_table
-
         L = np.atleast_2d(np.asarray(L, float))
         if L.shape[1] != len(self.coefficients):
-            from ..errors import ModelSpecError
-
             raise ModelSpecError(
                 f"contrast: L has {L.shape[1]} columns, the model {len(self.coefficients)} fixed effects"
             )
@@ -149,8 +173,6 @@ class MmrmResult:
             return self.emmeans()
         if effects == "diffs":
             return self.diffs.copy()
-        from ..errors import ModelSpecError
-
         raise ModelSpecError(f"tidy: effects must be 'fixed', 'ran_pars', 'means' or 'diffs', not {effects!r}")
 
     def glance(self) -> pd.DataFrame:
