@@ -265,3 +265,26 @@ def test_a_converged_fit_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         hipkit.mmrm(data, "y")
+
+
+def test_too_few_observations_for_the_covariance_is_an_error():
+    rows = [
+        {"participant_id": f"S{i}", "group": "ab"[i % 2], "visit_week": w, "y": float(i * w % 7)}
+        for i in range(4)
+        for w in (2, 4, 6, 8)
+    ]
+    with pytest.raises(IdentifiabilityError, match="cannot be estimated"):
+        hipkit.mmrm(pd.DataFrame(rows), "y")
+
+
+def test_visit_labels_as_ordered_categories_give_the_same_fit():
+    data = _data("two_arm_monotone")
+    labelled = data.assign(
+        visit_week=pd.Categorical(
+            "w" + data["visit_week"].astype(str), categories=["w2", "w4", "w6", "w8"], ordered=True
+        )
+    )
+    a, b = _fit("two_arm_monotone", "REML"), hipkit.mmrm(labelled, "y", covariates=["baseline"])
+    assert b.visits == ("w2", "w4", "w6", "w8")
+    np.testing.assert_allclose(b.coefficients["estimate"], a.coefficients["estimate"], rtol=1e-8)
+    np.testing.assert_allclose(b.coefficients["df"], a.coefficients["df"], rtol=1e-6)

@@ -313,6 +313,12 @@ def _design(data, outcome, time, group, subject, covariates):
         raise IdentifiabilityError(
             "mmrm: the fixed effects are not identifiable (a group has no patient at some visit?)"
         )
+    k = len(visits)
+    if n - X.shape[1] <= k * (k + 1) // 2:
+        raise IdentifiabilityError(
+            f"mmrm: {n} observations for {X.shape[1]} fixed effects and {k * (k + 1) // 2} covariance "
+            "parameters; the unstructured covariance cannot be estimated"
+        )
     y = d[outcome].to_numpy(float)
     return X, names, y, vi, subj, v_lab, g_lab, cov_means, n_dropped
 
