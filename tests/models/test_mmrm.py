@@ -8,6 +8,8 @@ the REML (or ML) log-likelihood written out in fit.R (nlme gives none for gls).
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -288,3 +290,35 @@ def test_visit_labels_as_ordered_categories_give_the_same_fit():
     assert b.visits == ("w2", "w4", "w6", "w8")
     np.testing.assert_allclose(b.coefficients["estimate"], a.coefficients["estimate"], rtol=1e-8)
     np.testing.assert_allclose(b.coefficients["df"], a.coefficients["df"], rtol=1e-6)
+
+
+def _r_with_nlme() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "for (p in c('nlme','numDeriv','jsonlite')) library(p, character.only=TRUE)"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.needs_r
+@pytest.mark.skipif(not _r_with_nlme(), reason="Rscript with nlme, numDeriv and jsonlite not installed (make r-deps)")
+def test_committed_r_script_reproduces_the_committed_json(tmp_path):
+    shutil.copytree(REF, tmp_path / "mmrm")
+    (tmp_path / "mmrm" / "mmrm_expected.json").unlink()
+    cases = ["small_three_visits", "complete_two_arm"]
+    proc = subprocess.run(
+        ["Rscript", str(tmp_path / "mmrm" / "fit.R"), *cases], capture_output=True, text=True, check=False, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads((tmp_path / "mmrm" / "mmrm_expected.json").read_text())
+    for case in cases:
+        for method in METHODS:
+            a, b = got["cases"][case]["fits"][method], EXPECTED["cases"][case]["fits"][method]
+            np.testing.assert_allclose(
+                [f["estimate"] for f in a["fixed"]], [f["estimate"] for f in b["fixed"]], rtol=1e-8
+            )
+            np.testing.assert_allclose([f["df"] for f in a["fixed"]], [f["df"] for f in b["fixed"]], rtol=1e-6)
+            assert a["loglik_nlme"] == pytest.approx(b["loglik_nlme"], rel=1e-10)

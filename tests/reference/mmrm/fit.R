@@ -18,7 +18,8 @@
 #
 # glmmTMB(y ~ ... + us(0 + visit | id), dispformula = ~0) is recorded as a second opinion when installed.
 #
-# Usage: Rscript tests/reference/mmrm/fit.R   (writes mmrm_expected.json next to this script)
+# Usage: Rscript tests/reference/mmrm/fit.R [case ...]   (writes mmrm_expected.json next to this script;
+# with case names, only those cases)
 suppressPackageStartupMessages({
   library(nlme)
   library(numDeriv)
@@ -39,6 +40,8 @@ CASES <- list(
   three_arm_covariate = "y ~ baseline + visit * group",
   complete_two_arm = "y ~ baseline + visit * group"
 )
+only <- commandArgs(trailingOnly = TRUE)
+if (length(only)) CASES <- CASES[only]
 
 sigma_from_gls <- function(fit, K, lev) {
   r <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
