@@ -196,7 +196,8 @@ class MmrmModel:
     def optimise(self, theta0: np.ndarray):
         """Minimise -2 logLik: BFGS then Newton steps; returns (theta, deviance, H, checks, converged)."""
         f = self.deviance
-        res = optimize.minimize(f, theta0, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
+        with np.errstate(invalid="ignore", over="ignore"):  # a trial step may overflow exp(theta): +inf, rejected
+            res = optimize.minimize(f, theta0, method="BFGS", options={"gtol": 1e-8, "maxiter": 2000})
         theta, fx = res.x, float(res.fun)
         scale = np.ones_like(theta)
         H = hessian(f, theta, scale)
