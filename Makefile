@@ -82,10 +82,10 @@ lint: $(STAMP)
 # R, lme4, lmerTest and emmeans from Debian's packages: only to regenerate or re-check the reference
 # values in tests/reference (the tests read the committed JSON; R-running tests skip without R).
 r-deps:
-	@if command -v Rscript >/dev/null && Rscript -e 'for (p in c("lme4","lmerTest","emmeans","jsonlite","pbkrtest")) library(p, character.only=TRUE)' >/dev/null 2>&1; then \
+	@if command -v Rscript >/dev/null && Rscript -e 'for (p in c("lme4","lmerTest","emmeans","jsonlite","pbkrtest","nlme","numDeriv","glmmTMB")) library(p, character.only=TRUE)' >/dev/null 2>&1; then \
 		echo "R reference packages present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-jsonlite r-cran-pbkrtest >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-lme4 r-cran-lmertest r-cran-emmeans r-cran-jsonlite r-cran-pbkrtest r-cran-nlme r-cran-glmmtmb >/dev/null; \
 	else \
 		echo "cannot install R here (needs root and apt-get); R-running tests will be skipped"; \
 	fi

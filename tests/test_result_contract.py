@@ -35,6 +35,11 @@ def _data() -> pd.DataFrame:
     return sleep
 
 
+def _trial() -> pd.DataFrame:
+    trial = pd.read_csv(ROOT / "tests" / "reference" / "mmrm" / "two_arm_monotone.csv")
+    return trial.replace({"group": {"exercise": HOSTILE}})
+
+
 def _lmm():
     return hipkit.lmm("Reaction ~ Days + arm + (1 | Subject)", _data())
 
@@ -63,6 +68,7 @@ BUILDERS = {
     "hipkit.models.parametric_bootstrap.BootstrapResult": lambda tmp: hipkit.bootstrap(
         _lmm(), nsim=20, seed=1, scheduler="serial", progress=False
     ),
+    "hipkit.models.mmrm_result.MmrmResult": lambda tmp: hipkit.mmrm(_trial(), "y", covariates=["baseline"]),
     "hipkit.cleaning.pipeline.CleanResult": _clean,
     "hipkit.cleaning.outofcore.OutOfCoreResult": _out_of_core,
 }

@@ -27,6 +27,7 @@ from .models import (
     lagged_model,
     lmm,
     lrt,
+    mmrm,
     split_within_between,
     within_between,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Registry",
     "Measure",
     "lmm",
+    "mmrm",
     "bootstrap",
     "lrt",
     "LmmResult",

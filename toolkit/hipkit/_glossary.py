@@ -78,6 +78,7 @@ RESULT_CONTRACT = {
         "plot",
         "_repr_html_",
     ),
+    "hipkit.models.mmrm_result.MmrmResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
     "hipkit.cleaning.pipeline.CleanResult": ("summary", "tidy", "glance", "to_dict", "plot", "_repr_html_"),
     "hipkit.cleaning.outofcore.OutOfCoreResult": ("summary", "glance", "to_dict", "plot", "_repr_html_"),
 }

@@ -15,6 +15,7 @@ from .compare import lrt
 from .fit import lmm
 from .formula import parse_formula
 from .marginal_means import EmmeansResult, emmeans
+from .mmrm_fit import mmrm
 from .parametric_bootstrap import BootstrapResult, bootstrap
 from .predictors import add_change, add_lag, change_model, lagged_model, split_within_between, within_between
 from .refit import PreparedDesign
@@ -22,6 +23,7 @@ from .results import GLANCE_COLUMNS, TIDY_COLUMNS, LmmResult
 
 __all__ = [
     "lmm",
+    "mmrm",
     "lrt",
     "bootstrap",
     "BootstrapResult",
