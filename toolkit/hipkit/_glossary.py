@@ -28,6 +28,9 @@ QUARANTINE_COLUMNS = [
 #: ``hipkit clean --schedule``, ``hipkit report --schedule`` and the functions behind them.
 DEFAULT_SCHEDULE = (0.0, 2.0, 4.0, 6.0)
 
+#: The columns of every t test hipkit reports, in order (fixed effects, contrasts, means, paired change).
+T_TEST_COLUMNS = ["estimate", "std_error", "df", "statistic", "p_value", "conf_low", "conf_high"]
+
 #: Columns identifying one row of the canonical long table.
 KEY_COLUMNS = ["participant_id", "visit_week", "side"]
 

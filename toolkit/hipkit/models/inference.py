@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
+from .._glossary import T_TEST_COLUMNS
 from ..errors import ArgumentError
 from .engine import Blocks, core, varpar_deviance
 from .numdiff import hessian, jacobian
 
-__all__ = ["Satterthwaite", "fdf_combine", "DDF_METHODS", "normalise_ddf", "step_scale"]
+__all__ = ["Satterthwaite", "fdf_combine", "DDF_METHODS", "normalise_ddf", "step_scale", "t_table"]
 
 #: The degrees-of-freedom methods of t and F tests (the first is the default).
 DDF_METHODS = ("satterthwaite", "kenward-roger")
@@ -201,3 +203,18 @@ def fdf_combine(nu: np.ndarray, tol: float = 1e-8) -> float:
         return 2.0
     E = float(np.sum(nu / (nu - 2.0)))
     return 2.0 * E / (E - len(nu))
+
+
+def t_table(est, se, df, conf_level: float, t=None, p=None) -> pd.DataFrame:
+    """The glossary's t-test columns: estimate, std_error, df, statistic, p_value, conf_low, conf_high.
+
+    ``t`` and ``p`` default to ``est / se`` and the two-sided p value on ``df`` degrees of freedom; the
+    interval is ``est -/+ t_(1 + conf_level)/2, df * se``.
+    """
+    est, se, df = (np.asarray(v, dtype=float) for v in (est, se, df))
+    t = est / se if t is None else np.asarray(t, dtype=float)
+    p = 2.0 * special.stdtr(df, -np.abs(t)) if p is None else np.asarray(p, dtype=float)
+    crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
+    values = (est, se, df, t, p, est - crit * se, est + crit * se)
+    return pd.DataFrame(dict(zip(T_TEST_COLUMNS, values)))
+

@@ -10,6 +10,7 @@ from scipy import stats
 
 from .._display import SummaryText, html_result, json_safe, records
 from ..errors import ModelSpecError
+from .inference import t_table
 
 __all__ = ["MmrmResult", "MMRM_GLANCE_COLUMNS", "contrast_table"]
 
@@ -42,18 +43,7 @@ def contrast_table(L: np.ndarray, beta, vcov, jac_phi, A, conf_level) -> pd.Data
         df[r] = 2.0 * var[r] ** 2 / denom if denom > 0 else np.inf
     se = np.sqrt(var)
     t = est / se
-    q = stats.t.ppf(0.5 + conf_level / 2.0, df)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "std_error": se,
-            "df": df,
-            "statistic": t,
-            "p_value": 2.0 * stats.t.sf(np.abs(t), df),
-            "conf_low": est - q * se,
-            "conf_high": est + q * se,
-        }
-    )
+    return t_table(est, se, df, conf_level, t=t, p=2.0 * stats.t.sf(np.abs(t), df))
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,16 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._display import SummaryText, records
+from .._glossary import T_TEST_COLUMNS
 from .._version import __version__
 from ..errors import ArgumentError, ConvergenceWarning, InputError, NotSupportedError
 from .contrasts import type1_contrasts, type3_contrasts
 from .design import Design, DesignRows
 from .engine import Blocks, Evaluation
 from .formula import r_term_name
-from .inference import Satterthwaite, normalise_ddf
+from .inference import Satterthwaite, normalise_ddf, t_table
 from .kenward_roger import KenwardRoger
 from .marginal_means import emmeans
 from .plots import diagnostics
@@ -29,13 +29,7 @@ TIDY_COLUMNS = [
     "effect",
     "group",
     "term",
-    "estimate",
-    "std_error",
-    "df",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
+    *T_TEST_COLUMNS,
 ]
 #: Columns of ``glance()``, in order; always exactly one row.
 GLANCE_COLUMNS = [
@@ -208,23 +202,11 @@ class LmmResult:
         if effects in ("fixed", "all"):
             L = np.eye(self.design.p)
             est, se, df, t, p = self._df_method(ddf).t_test(L, self.beta)
-            crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "effect": "fixed",
-                        "group": None,
-                        "term": self.design.x_names,
-                        "estimate": est,
-                        "std_error": se,
-                        "df": df,
-                        "statistic": t,
-                        "p_value": p,
-                        "conf_low": est - crit * se,
-                        "conf_high": est + crit * se,
-                    }
-                )
-            )
+            fixed = t_table(est, se, df, conf_level, t=t, p=p)
+            fixed.insert(0, "term", self.design.x_names)
+            fixed.insert(0, "group", None)
+            fixed.insert(0, "effect", "fixed")
+            parts.append(fixed)
         if effects in ("ran_pars", "all"):
             vc = self.variance_components(conf_level=conf_level, method="profile")
             parts.append(
@@ -382,18 +364,7 @@ class LmmResult:
         """T tests of linear combinations ``L @ beta`` (rows of L), with Satterthwaite or Kenward-Roger df."""
         L = np.atleast_2d(np.asarray(L, dtype=float))
         est, se, df, t, p = self._df_method(ddf).t_test(L, self.beta)
-        crit = stats.t.ppf(0.5 + conf_level / 2.0, df)
-        return pd.DataFrame(
-            {
-                "estimate": est,
-                "std_error": se,
-                "df": df,
-                "statistic": t,
-                "p_value": p,
-                "conf_low": est - crit * se,
-                "conf_high": est + crit * se,
-            }
-        )
+        return t_table(est, se, df, conf_level, t=t, p=p)
 
     def emmeans(
         self,

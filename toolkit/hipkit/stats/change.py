@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._arguments import checked, renamed
+from .._glossary import T_TEST_COLUMNS
 from ..errors import InputError
 from ._common import (
     check_conf_level,
@@ -23,13 +24,7 @@ __all__ = ["change_scores", "paired_change", "PAIRED_CHANGE_COLUMNS", "CHANGE_SC
 #: Columns of :func:`paired_change`, in order.
 PAIRED_CHANGE_COLUMNS = [
     "test",
-    "estimate",
-    "std_error",
-    "df",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
+    *T_TEST_COLUMNS,
     "hedges_g",
     "n",
     "n_dropped",
