@@ -45,14 +45,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ),  # fmt: skip
 ]
 
-#: Function-level imports left to the changes of issue 12 that restructure ``report/clinic.py`` (into
-#: ``report/clinic/``) and ``clean/`` (the step contract): (importing module, imported module).
-#: Remove an entry when its import moves; nothing may be added here.
-PENDING_FUNCTION_LEVEL: frozenset[tuple[str, str]] = frozenset()
 
-#: Names that still shadow a module (issue 12, item 6): none since the subpackage ``hipkit.clean``
-#: became ``hipkit.cleaning`` (the function ``hipkit.clean`` had hidden it). Nothing may be added here.
-PENDING_SHADOWS: frozenset[str] = frozenset()
 
 #: Folders of notebook sources executed by a kernel (they use hipkit as a user does), not modules.
 NOT_MODULES = ("report/templates", "report/clinic/templates")
@@ -160,12 +153,12 @@ def upward_imports(edges: list[Edge], root: str = "hipkit") -> list[str]:
     return out
 
 
-def function_level_imports(edges: list[Edge], pending: frozenset = frozenset()) -> list[str]:
+def function_level_imports(edges: list[Edge]) -> list[str]:
     return [
         f"{e.where}: {e.source} imports {e.target} inside a function (import it at module level, "
         "or move the code to the layer it belongs to)"
         for e in edges
-        if e.in_function and (e.source, e.target) not in pending
+        if e.in_function
     ]
 
 
@@ -276,11 +269,7 @@ def test_no_upward_import():
 
 
 def test_no_function_level_import_of_a_hipkit_module():
-    assert function_level_imports(import_edges(), PENDING_FUNCTION_LEVEL) == []
-
-
-def test_pending_function_level_imports_are_only_in_report_and_clean():
-    assert all(source.startswith(("hipkit.report.", "hipkit.cleaning.")) for source, _ in PENDING_FUNCTION_LEVEL)
+    assert function_level_imports(import_edges()) == []
 
 
 def shadowed_modules(package=hipkit) -> list[str]:
@@ -300,7 +289,7 @@ def shadowed_modules(package=hipkit) -> list[str]:
 
 
 def test_no_name_shadows_a_module():
-    assert [s for s in shadowed_modules() if s.split(":")[0] not in PENDING_SHADOWS] == []
+    assert shadowed_modules() == []
 
 
 def test_the_renamed_model_modules_keep_their_old_import_paths():
@@ -363,7 +352,6 @@ def test_the_check_finds_a_cycle_an_upward_and_a_function_level_import(tmp_path)
         "toolkit/hipkit/models/results.py:4: hipkit.models.results imports hipkit.models.fit inside a function "
         "(import it at module level, or move the code to the layer it belongs to)"
     ]
-    assert function_level_imports(edges, frozenset({("hipkit.models.results", "hipkit.models.fit")})) == []
     assert unplaced_modules(edges, package) == []
     (package / "extra.py").write_text("", encoding="utf-8")
     assert unplaced_modules(import_edges(package), package) == [

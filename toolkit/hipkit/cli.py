@@ -43,6 +43,8 @@ from .io import read_clean_table, read_dask_table
 from .io.outputs import guard_outputs, write_text
 from .io.writers import write_csv
 from .models import lmm
+from .models.formula import parse_formula
+from .models.matrices import formula_variables
 from .parallel import dask_client
 from .registry import load_registry
 from .report import (
@@ -393,13 +395,12 @@ def _sides_checked(data, formula: str, per_participant: bool, out_of_core: bool)
         if per_participant:
             raise HipkitError("--per-participant needs the table in memory: give one file, not a glob")
         return data
-    used = [c for c in dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula)) if c in data.columns]
-    repeats = repeated_across_sides(data, used)
+    used = formula_variables(data, parse_formula(formula))  # the columns the model reads, as lmm finds them
     if per_participant:
         out = one_row_per_visit(data, used)
         print(f"hipkit fit: one row per participant and visit: {len(out):,} rows (from {len(data):,})", file=sys.stderr)
         return out
-    for measure, n in repeats.items():
+    for measure, n in repeated_across_sides(data, used).items():
         print(
             f"hipkit: warning: {measure} is measured once per participant and visit, but {n:,} of "
             f"{int(data[measure].notna().sum()):,} rows repeat a value of another row of the same visit (a row "
